@@ -1,0 +1,183 @@
+"""Settings: one pydantic model, its sources, and their precedence.
+
+Precedence, from lowest: defaults, `[tool.lsp-agent]` in the workspace's pyproject.toml or
+`.lsp-agent.toml`, the environment, then explicit overrides (CLI flags, or the editor's
+settings in the language server).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+PermissionMode = Literal["read-only", "ask", "accept-edits", "auto"]
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class Price(_Group):
+    """US dollars per million tokens."""
+
+    input: float = Field(0.0, ge=0)
+    output: float = Field(0.0, ge=0)
+    cached_input: float | None = Field(None, ge=0, description="Defaults to the input price.")
+
+
+class ModelSettings(_Group):
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible base URL.")
+    name: str = Field("default", description="Model name sent in each request.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Name of the environment variable holding the API key."
+    )
+    context_window: int | None = Field(
+        None, gt=0, description="Context window in tokens; else asked of the server."
+    )
+    max_output_tokens: int | None = Field(None, gt=0)
+    temperature: float | None = Field(None, ge=0, le=2)
+    pricing: dict[str, Price] = Field(
+        default_factory=dict, description="Price per model name, in USD per million tokens."
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers.")
+    stream: bool = Field(True, description="Stream responses (SSE); false uses plain JSON.")
+    connect_timeout_s: float = Field(10.0, gt=0)
+    read_timeout_s: float = Field(120.0, gt=0, description="Longest silence while streaming.")
+    max_attempts: int = Field(4, ge=1, le=10, description="Attempts per request, retries included.")
+    retry_budget_s: float = Field(60.0, gt=0, description="Total time retries may take.")
+
+
+class PermissionSettings(_Group):
+    mode: PermissionMode = "ask"
+    allow: list[str] = Field(default_factory=list, description="Rules such as 'bash(git diff*)'.")
+    deny: list[str] = Field(default_factory=list, description="Rules such as 'edit(.env)'.")
+
+
+class LimitSettings(_Group):
+    max_turns: int | None = Field(50, ge=1)
+    max_tool_calls: int | None = Field(None, ge=0)
+    max_model_calls: int | None = Field(None, ge=1)
+    max_input_tokens: int | None = Field(None, ge=1)
+    max_output_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, description="Input plus output tokens.")
+    max_cost_usd: float | None = Field(None, ge=0)
+    timeout_s: float | None = Field(None, gt=0, description="Wall time of one run.")
+
+
+class ShellSettings(_Group):
+    timeout_s: float = Field(120.0, gt=0, description="Default timeout of one command.")
+    output_limit: int = Field(16_000, ge=1000, description="Characters of output kept.")
+
+
+class ToolSettings(_Group):
+    output_limit: int = Field(
+        16_000, ge=1000, description="Characters of one tool result sent to the model."
+    )
+
+
+class EditorSettings(_Group):
+    follow_agent: bool = False
+    save_before_shell: bool = True
+
+
+class Settings(_Group):
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    permissions: PermissionSettings = Field(default_factory=PermissionSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    shell: ShellSettings = Field(default_factory=ShellSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
+    editor: EditorSettings = Field(default_factory=EditorSettings)
+
+    def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
+        env = os.environ if environ is None else environ
+        return env.get(self.model.api_key_env) or None
+
+
+class ConfigError(Exception):
+    """Configuration the user must fix; the message names the key and the fix."""
+
+
+# --- sources ------------------------------------------------------------------
+
+
+def file_settings(workspace: Path) -> tuple[dict[str, Any], Path | None]:
+    """Settings from `.lsp-agent.toml`, else `[tool.lsp-agent]` in pyproject.toml."""
+    candidates = [(workspace / ".lsp-agent.toml", ()), (workspace / "pyproject.toml", ("tool", "lsp-agent"))]
+    for path, keys in candidates:
+        if not path.is_file():
+            continue
+        try:
+            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"cannot read {path}: {e}; fix the TOML syntax") from e
+        for key in keys:
+            data = data.get(key) if isinstance(data, dict) else None
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.lsp-agent] must be a table")
+        return data, path
+    return {}, None
+
+
+def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    model: dict[str, Any] = {}
+    if environ.get("OPENAI_BASE_URL"):
+        model["baseUrl"] = environ["OPENAI_BASE_URL"]
+    if environ.get("OPENAI_MODEL"):
+        model["name"] = environ["OPENAI_MODEL"]
+    return {"model": model} if model else {}
+
+
+def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge `over` into a copy of `base`; keys may be camelCase or snake_case."""
+    out = dict(base)
+    for key, value in over.items():
+        key = to_camel(key) if "_" in key else key
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        elif isinstance(value, Mapping):
+            out[key] = merge({}, value)
+        else:
+            out[key] = value
+    return out
+
+
+def validate(raw: Mapping[str, Any], source: str = "settings") -> Settings:
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(describe_errors(e, source)) from None
+
+
+def describe_errors(error: ValidationError, source: str) -> str:
+    lines = []
+    for err in error.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown setting '{key}' in {source}: remove it or check its spelling")
+        else:
+            value = err.get("input")
+            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            lines.append(f"invalid setting '{key}' in {source}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    workspace: Path,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve the settings for a workspace; raises ConfigError naming the bad key."""
+    env = os.environ if environ is None else environ
+    from_file, path = file_settings(workspace)
+    if from_file:
+        validate(from_file, str(path))  # blame the file for its own mistakes
+    raw = merge(merge(from_file, env_settings(env)), overrides or {})
+    return validate(raw, "the merged settings (file, environment and flags)")

@@ -1,0 +1,173 @@
+"""How a tool is declared: a pydantic args model plus an async function, declared once."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ValidationError
+
+from lsp_agent.agent.events import Diff, Event, ToolKind, ToolOutputDelta
+from lsp_agent.config import Settings
+from lsp_agent.workspace import Workspace
+
+A = TypeVar("A", bound=BaseModel)
+
+
+class ToolError(Exception):
+    """A failure the model should see and can fix; the message says how."""
+
+
+@dataclass
+class ToolResult:
+    output: str
+    diff: Diff | None = None
+    edited: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class ToolContext:
+    workspace: Workspace
+    settings: Settings
+    tool_call_id: str
+    emit: Callable[[Event], None]
+
+    def output(self, text: str, stream: str = "stdout") -> None:
+        """Stream a piece of output to the user while the tool runs."""
+        self.emit(
+            ToolOutputDelta(
+                tool_call_id=self.tool_call_id,
+                stream="stderr" if stream == "stderr" else "stdout",
+                text=text,
+            )
+        )
+
+
+ToolFn = Callable[[A, ToolContext], Awaitable[ToolResult]]
+PreviewFn = Callable[[A, ToolContext], Awaitable[Diff | None]]
+
+
+@dataclass(frozen=True)
+class Tool(Generic[A]):
+    name: str
+    kind: ToolKind
+    description: str
+    args_model: type[A]
+    run: ToolFn[A]
+    preview: PreviewFn[A] | None = None  # the diff shown when asking permission
+    title_of: Callable[[A], str] | None = None
+
+    def spec(self) -> dict[str, Any]:
+        """The OpenAI `tools` entry."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": _clean_schema(self.args_model.model_json_schema()),
+            },
+        }
+
+    def parse(self, raw: str) -> A:
+        """Arguments as the model sent them -> the args model; ToolError says what is wrong."""
+        try:
+            data = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError as e:
+            raise ToolError(
+                f"The arguments for {self.name} are not valid JSON ({e.msg} at position "
+                f"{e.pos}). Send one JSON object matching the tool's schema."
+            ) from None
+        if not isinstance(data, dict):
+            raise ToolError(f"The arguments for {self.name} must be a JSON object.")
+        try:
+            return self.args_model.model_validate(data)
+        except ValidationError as e:
+            problems = "; ".join(
+                f"'{'.'.join(str(p) for p in err['loc']) or 'arguments'}': {err['msg']}"
+                for err in e.errors()
+            )
+            raise ToolError(f"Invalid arguments for {self.name}: {problems}.") from None
+
+    def title(self, args: A) -> str:
+        if self.title_of is not None:
+            return self.title_of(args)
+        first = next(iter(args.model_dump().values()), None)
+        return f"{self.name} {first}" if isinstance(first, str) else self.name
+
+    def subject(self, args: A) -> str | None:
+        """What permission rules match against: the command, else the path."""
+        for key in ("command", "path"):
+            value = getattr(args, key, None)
+            if isinstance(value, str):
+                return value
+        return None
+
+
+def tool(
+    kind: ToolKind,
+    *,
+    preview: PreviewFn[Any] | None = None,
+    title: Callable[[Any], str] | None = None,
+) -> Callable[[ToolFn[Any]], Tool[Any]]:
+    """Declare a tool from `async def name(args: ArgsModel, ctx: ToolContext) -> ToolResult`.
+
+    The function's name is the tool's name and its docstring the description.
+    """
+
+    def declare(fn: ToolFn[Any]) -> Tool[Any]:
+        hints = get_type_hints(fn)
+        first = next(iter(inspect.signature(fn).parameters))
+        args_model = hints[first]
+        if not (isinstance(args_model, type) and issubclass(args_model, BaseModel)):
+            raise TypeError(f"{fn.__name__}: first parameter must be a pydantic model")
+        return Tool(
+            name=fn.__name__,
+            kind=kind,
+            description=inspect.cleandoc(fn.__doc__ or ""),
+            args_model=args_model,
+            run=fn,
+            preview=preview,
+            title_of=title,
+        )
+
+    return declare
+
+
+class ToolSet:
+    def __init__(self, tools: Iterable[Tool[Any]]) -> None:
+        self._tools = {t.name: t for t in tools}
+
+    def get(self, name: str) -> Tool[Any] | None:
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def specs(self) -> list[dict[str, Any]]:
+        return [t.spec() for t in self._tools.values()]
+
+    def __iter__(self) -> Any:
+        return iter(self._tools.values())
+
+
+def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop pydantic's auto titles: they cost tokens and tell the model nothing."""
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: clean(v)
+                for k, v in node.items()
+                if not (k == "title" and isinstance(v, str))
+            }
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    out: dict[str, Any] = clean(schema)
+    out.setdefault("properties", {})
+    return out
