@@ -1,0 +1,201 @@
+"""The agent loop: query the model, run the tools, emit events, decide whether to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from lsp_agent.agent.budget import Budget
+from lsp_agent.agent.events import (
+    EventSink,
+    Retrying,
+    RunFinished,
+    RunStarted,
+    StopReason,
+    TextDelta,
+    ThoughtDelta,
+    UsageInfo,
+    UsageUpdated,
+)
+from lsp_agent.agent.tool_runner import ToolRunner
+from lsp_agent.config import Settings
+from lsp_agent.model.client import ModelClient
+from lsp_agent.model.errors import ContextTooLong, ModelError
+from lsp_agent.model.wire import (
+    AssistantTurn,
+    Message,
+    ReasoningChunk,
+    RetryNotice,
+    TextChunk,
+    ToolCall,
+    ToolMessage,
+    Usage,
+    UserMessage,
+)
+
+MAX_CONTINUATIONS = 3  # on finish_reason=length
+MAX_EMPTY_RETRIES = 1
+CONTINUE_PROMPT = (
+    "Your previous reply was cut off by the output token limit. "
+    "Continue exactly where it stopped, without repeating anything."
+)
+
+
+@dataclass
+class Stop:
+    reason: StopReason
+    limit: str | None = None
+    error: str | None = None
+
+
+async def run_agent(
+    prompt: str,
+    history: list[Message],
+    *,
+    model: ModelClient,
+    runner: ToolRunner,
+    sink: EventSink,
+    settings: Settings,
+) -> RunFinished:
+    """Run one prompt to a stop. `history` (system prompt first) grows in place.
+
+    Cancelling the task running this is a normal stop: the model stream is closed, tool
+    processes are killed, the transcript is left valid, and `cancelled` is returned.
+    """
+    started = time.monotonic()
+    budget = Budget(settings.limits, settings.model.pricing.get(settings.model.name))
+    history.append(UserMessage(content=prompt))
+    sink.emit(
+        RunStarted(
+            model=settings.model.name,
+            workspace=str(runner.workspace.roots[0]),
+            prompt=prompt,
+        )
+    )
+    pending: list[ToolCall] = []  # calls whose results are not in history yet
+    try:
+        async with asyncio.timeout(settings.limits.timeout_s):
+            stop = await _loop(history, pending, model, runner, sink, budget, settings)
+    except asyncio.CancelledError:
+        _uncancel()
+        stop = Stop("cancelled")
+    except TimeoutError:
+        stop = Stop("budget", limit="timeoutS")
+    except ContextTooLong as e:
+        stop = Stop("context_overflow", error=str(e))
+    except ModelError as e:
+        stop = Stop("model_error", error=str(e))
+    if pending:  # interrupted mid-tools: every call keeps a result
+        history.extend(runner.settle(pending))
+    finished = RunFinished(
+        stop_reason=stop.reason,
+        limit=stop.limit,
+        error=stop.error,
+        usage=_usage_info(budget.usage),
+        cost_usd=budget.cost,
+        turns=budget.turns,
+        tool_calls=budget.tool_calls,
+        duration_s=round(time.monotonic() - started, 3),
+        edited_paths=[str(p) for p in runner.edited],
+    )
+    sink.emit(finished)
+    return finished
+
+
+async def _loop(
+    history: list[Message],
+    pending: list[ToolCall],
+    model: ModelClient,
+    runner: ToolRunner,
+    sink: EventSink,
+    budget: Budget,
+    settings: Settings,
+) -> Stop:
+    continuations = empty_retries = 0
+    tools = runner.tools.specs()
+    while True:
+        if settings.limits.max_turns is not None and budget.turns >= settings.limits.max_turns:
+            return Stop("max_turns", limit="maxTurns")
+        if limit := budget.exhausted():
+            return Stop("budget", limit=limit)
+
+        turn = await _stream_turn(model, history, tools, sink)
+        budget.model_calls += 1
+        budget.add_usage(turn.usage or Usage())
+        sink.emit(_usage_event(turn.usage, budget, settings))
+
+        if not (turn.content.strip() or turn.tool_calls) and empty_retries < MAX_EMPTY_RETRIES:
+            empty_retries += 1
+            continue
+        _unique_ids(turn.tool_calls)
+        history.append(turn.to_message())
+        budget.turns += 1
+
+        if turn.tool_calls:
+            pending[:] = turn.tool_calls
+            allowed = budget.tool_calls_left()
+            results = await runner.run_all(turn.tool_calls, allowed)
+            pending.clear()
+            history.extend(results)
+            budget.tool_calls += len(turn.tool_calls) if allowed is None else min(
+                allowed, len(turn.tool_calls)
+            )
+            continue
+        if turn.finish_reason == "length" and continuations < MAX_CONTINUATIONS:
+            continuations += 1
+            history.append(UserMessage(content=CONTINUE_PROMPT))
+            continue
+        return Stop("end_turn")
+
+
+async def _stream_turn(
+    model: ModelClient, history: list[Message], tools: list[dict[str, Any]], sink: EventSink
+) -> AssistantTurn:
+    async for event in model.turn(history, tools):
+        if isinstance(event, TextChunk):
+            sink.emit(TextDelta(text=event.text))
+        elif isinstance(event, ReasoningChunk):
+            sink.emit(ThoughtDelta(text=event.text))
+        elif isinstance(event, RetryNotice):
+            sink.emit(
+                Retrying(
+                    attempt=event.attempt,
+                    max_attempts=event.max_attempts,
+                    delay_s=event.delay_s,
+                    error=event.error,
+                )
+            )
+        elif isinstance(event, AssistantTurn):
+            return event
+    raise ModelError("the model stream ended without a result")
+
+
+def _usage_event(usage: Usage | None, budget: Budget, settings: Settings) -> UsageUpdated:
+    last = usage or Usage()
+    return UsageUpdated(
+        usage=_usage_info(budget.usage),
+        context_used=last.prompt_tokens + last.completion_tokens,
+        context_window=settings.model.context_window,
+        cost_usd=budget.cost,
+    )
+
+
+def _usage_info(usage: Usage) -> UsageInfo:
+    return UsageInfo(**usage.model_dump(), total_tokens=usage.total_tokens)
+
+
+def _unique_ids(calls: list[ToolCall]) -> None:
+    """Some servers repeat or omit ids; results are matched by id, so make them unique."""
+    seen: set[str] = set()
+    for i, call in enumerate(calls):
+        if not call.id or call.id in seen:
+            call.id = f"{call.id or 'call'}_{i}"
+        seen.add(call.id)
+
+
+def _uncancel() -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()

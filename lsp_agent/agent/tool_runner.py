@@ -1,0 +1,169 @@
+"""Running one turn's tool calls: validate, ask permission, execute, report.
+
+Errors the model can fix (bad arguments, a failed match, a denial) become tool results;
+nothing a model sends can crash the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsp_agent.agent.events import (
+    Event,
+    ToolCallFinished,
+    ToolCallProgress,
+    ToolCallStarted,
+)
+from lsp_agent.config import Settings
+from lsp_agent.model.wire import ToolCall, ToolMessage
+from lsp_agent.permissions import PermissionRequest, Permissions
+from lsp_agent.tools.base import ToolContext, ToolError, ToolResult, ToolSet
+from lsp_agent.tools.text import truncate
+from lsp_agent.workspace import Workspace, WorkspaceError
+
+log = logging.getLogger(__name__)
+
+READ_KINDS = frozenset({"read", "search", "think"})
+
+
+@dataclass
+class ToolRunner:
+    """The collaborators tool calls need, and what the calls of this run changed."""
+
+    tools: ToolSet
+    workspace: Workspace
+    permissions: Permissions
+    settings: Settings
+    emit: Callable[[Event], None]
+    edited: list[Path] = field(default_factory=list)
+    # Results of the current turn so far; on cancel the loop keeps these, marks the rest.
+    results: dict[str, ToolMessage] = field(default_factory=dict)
+
+    async def run_all(self, calls: list[ToolCall], allowed: int | None) -> list[ToolMessage]:
+        """Run a turn's calls; consecutive read-only calls run concurrently, the rest in order.
+
+        `allowed` caps how many may run (the tool-call budget); the rest are refused.
+        """
+        for call in calls:
+            self.emit(self._started(call))
+        self.results = {}
+        runnable = calls if allowed is None else calls[:allowed]
+        for call in calls[len(runnable) :]:
+            self.results[call.id] = self._finish(
+                call, "failed", "Not run: the run's tool-call budget is used up."
+            )
+        for batch in _batches(runnable, self._is_read_only):
+            await asyncio.gather(*(self._run_and_record(c) for c in batch))
+        return [self.results[c.id] for c in calls]
+
+    async def _run_and_record(self, call: ToolCall) -> None:
+        self.results[call.id] = await self.run_one(call)
+
+    async def run_one(self, call: ToolCall) -> ToolMessage:
+        tool = self.tools.get(call.function.name)
+        if tool is None:
+            known = ", ".join(self.tools.names())
+            return self._finish(
+                call, "failed", f"Unknown tool '{call.function.name}'. Available tools: {known}."
+            )
+        ctx = ToolContext(self.workspace, self.settings, call.id, self.emit)
+        try:
+            args = tool.parse(call.function.arguments)
+            diff = await tool.preview(args, ctx) if tool.preview else None
+            verdict = await self.permissions.check(
+                PermissionRequest(
+                    tool_call_id=call.id,
+                    tool=tool.name,
+                    kind=tool.kind,
+                    title=tool.title(args),
+                    raw_input=args.model_dump(),
+                    subject=tool.subject(args),
+                    diff=diff,
+                )
+            )
+            if not verdict.allowed:
+                return self._finish(call, "denied", verdict.reason)
+            self.emit(ToolCallProgress(tool_call_id=call.id))
+            result = await tool.run(args, ctx)
+        except (ToolError, WorkspaceError) as e:
+            return self._finish(call, "failed", str(e))
+        except Exception as e:  # a bug in a tool: report it, keep the run alive
+            log.exception("tool %s crashed", tool.name)
+            return self._finish(call, "failed", f"Internal error in {tool.name}: {e!r}")
+        self.edited.extend(p for p in result.edited if p not in self.edited)
+        return self._finish(call, "completed", result.output, result)
+
+    def _is_read_only(self, call: ToolCall) -> bool:
+        tool = self.tools.get(call.function.name)
+        return tool is None or tool.kind in READ_KINDS
+
+    def _started(self, call: ToolCall) -> ToolCallStarted:
+        tool = self.tools.get(call.function.name)
+        raw: dict[str, Any] | str = _loose_json(call.function.arguments)
+        title, locations = call.function.name, []
+        if tool is not None:
+            try:
+                args = tool.parse(call.function.arguments)
+                title = tool.title(args)
+                path = getattr(args, "path", None)
+                if isinstance(path, str):
+                    locations = [path]
+            except ToolError:
+                pass
+        return ToolCallStarted(
+            tool_call_id=call.id,
+            name=call.function.name,
+            title=title,
+            kind=tool.kind if tool else "think",
+            raw_input=raw,
+            locations=locations,
+        )
+
+    def _finish(
+        self, call: ToolCall, status: Any, output: str, result: ToolResult | None = None
+    ) -> ToolMessage:
+        output = truncate(output, self.settings.tools.output_limit)
+        self.emit(
+            ToolCallFinished(
+                tool_call_id=call.id,
+                status=status,
+                output=output,
+                diff=result.diff if result else None,
+            )
+        )
+        return ToolMessage(tool_call_id=call.id, content=output)
+
+
+    def settle(self, calls: list[ToolCall]) -> list[ToolMessage]:
+        """After a cancel: the results that finished, and "interrupted" for the rest, in order.
+
+        Every call must keep a result, or the transcript is invalid for every provider.
+        """
+        note = "Interrupted: the user cancelled the run before this tool call finished."
+        return [self.results.get(c.id) or self._finish(c, "failed", note) for c in calls]
+
+
+def _batches(
+    calls: list[ToolCall], read_only: Callable[[ToolCall], bool]
+) -> list[list[ToolCall]]:
+    out: list[list[ToolCall]] = []
+    for call in calls:
+        if read_only(call) and out and read_only(out[-1][-1]):
+            out[-1].append(call)
+        else:
+            out.append([call])
+    return out
+
+
+def _loose_json(raw: str) -> dict[str, Any] | str:
+    try:
+        value = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        return raw
+    return value if isinstance(value, dict) else raw

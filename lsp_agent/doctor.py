@@ -1,0 +1,59 @@
+"""`lsp-agent doctor`: check the configuration and reach the endpoint, one line per finding."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from lsp_agent.config import Settings
+from lsp_agent.model.client import ModelClient
+from lsp_agent.model.errors import ModelError
+
+
+async def doctor(workspace: Path, settings: Settings) -> int:
+    """Print each check as `ok`, `note` or `problem` with its fix; 1 if any problem."""
+    problems = 0
+
+    def say(level: str, text: str) -> None:
+        nonlocal problems
+        problems += level == "problem"
+        print(f"{level:7} {text}", file=sys.stdout)
+
+    say("ok", f"workspace {workspace}")
+    say("ok", f"model {settings.model.name!r} at {settings.model.base_url}")
+    key = settings.api_key()
+    if key:
+        say("ok", f"API key found in ${settings.model.api_key_env}")
+    else:
+        say(
+            "note",
+            f"${settings.model.api_key_env} is not set: fine for local servers; for hosted "
+            f"ones export {settings.model.api_key_env}=... or set model.apiKeyEnv",
+        )
+    rg = shutil.which("rg", path=str(Path(sys.executable).parent)) or shutil.which("rg")
+    if rg:
+        say("ok", f"ripgrep at {rg}")
+    else:
+        say("note", "ripgrep not found: search uses the slower fallback; pip install ripgrep")
+
+    client = ModelClient(settings.model, key)
+    try:
+        models = await client.list_models()
+    except ModelError as e:
+        say("problem", f"cannot list models at {settings.model.base_url}/models: {e}")
+    else:
+        if settings.model.name in models or not models:
+            say("ok", f"endpoint reachable; {len(models)} model(s) listed")
+        else:
+            shown = ", ".join(models[:8])
+            say(
+                "problem",
+                f"model {settings.model.name!r} is not served here (available: {shown}); "
+                "fix it with --model NAME, OPENAI_MODEL or model.name",
+            )
+        window = settings.model.context_window or await client.context_window()
+        say("ok" if window else "note", f"context window {window or 'unknown'} tokens")
+    finally:
+        await client.aclose()
+    return 1 if problems else 0

@@ -1,0 +1,77 @@
+"""Asking for permission on the terminal: yes, no or always. EOF or anything else is no."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from typing import TextIO
+
+from lsp_agent.permissions import Decision, PermissionRequest
+
+ANSWERS: dict[str, Decision] = {
+    "y": "allow_once",
+    "yes": "allow_once",
+    "a": "allow_always",
+    "always": "allow_always",
+}
+
+
+class TerminalGate:
+    def __init__(self, fd: int | None = None, err: TextIO | None = None) -> None:
+        self.fd = sys.stdin.fileno() if fd is None else fd
+        self.err = err or sys.stderr
+        self._buffer = b""
+        self._lock = asyncio.Lock()  # concurrent asks would interleave their prompts
+
+    async def ask(self, request: PermissionRequest) -> Decision:
+        async with self._lock:
+            if request.diff is not None:
+                self.err.write(request.diff.unified)
+                if not request.diff.unified.endswith("\n"):
+                    self.err.write("\n")
+            self.err.write(f"Allow {request.title}? [y]es / [n]o / [a]lways: ")
+            self.err.flush()
+            line = await self._read_line()
+            if line is None:
+                self.err.write("\n(no answer: denied)\n")
+                return "reject"
+            return ANSWERS.get(line.strip().lower(), "reject")
+
+    async def _read_line(self) -> str | None:
+        """One line from stdin without blocking the loop, and cancellable; None on EOF."""
+        while b"\n" not in self._buffer:
+            chunk = await _read_chunk(self.fd)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8", "replace")
+
+
+async def _read_chunk(fd: int) -> bytes:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[bytes] = loop.create_future()
+
+    def on_readable() -> None:
+        if not future.done():
+            try:
+                future.set_result(os.read(fd, 4096))
+            except OSError as e:
+                future.set_exception(e)
+
+    try:
+        loop.add_reader(fd, on_readable)
+    except (PermissionError, OSError, ValueError):
+        # Regular files cannot be polled; a daemon thread never blocks interpreter exit.
+        def read_in_thread() -> None:
+            data = os.read(fd, 4096)
+            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(data))
+
+        threading.Thread(target=read_in_thread, daemon=True).start()
+        return await future
+    try:
+        return await future
+    finally:
+        loop.remove_reader(fd)
