@@ -112,6 +112,16 @@ class Retrying(_Event):
     error: str
 
 
+class Compacted(_Event):
+    """The conversation was shrunk to fit the context window."""
+
+    type: Literal["compaction"] = "compaction"
+    method: Literal["snip", "summarize", "clear"]
+    tokens_before: int
+    tokens_after: int
+    reason: Literal["threshold", "overflow", "requested"] = "threshold"
+
+
 class RunFinished(_Event):
     type: Literal["run_finished"] = "run_finished"
     stop_reason: StopReason
@@ -136,6 +146,7 @@ Event = Annotated[
     | PlanUpdated
     | UsageUpdated
     | Retrying
+    | Compacted
     | RunFinished,
     Field(discriminator="type"),
 ]

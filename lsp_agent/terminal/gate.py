@@ -65,9 +65,12 @@ async def _read_chunk(fd: int) -> bytes:
         loop.add_reader(fd, on_readable)
     except (PermissionError, OSError, ValueError):
         # Regular files cannot be polled; a daemon thread never blocks interpreter exit.
+        def deliver(data: bytes) -> None:
+            if not future.done():
+                future.set_result(data)
+
         def read_in_thread() -> None:
-            data = os.read(fd, 4096)
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(data))
+            loop.call_soon_threadsafe(deliver, os.read(fd, 4096))
 
         threading.Thread(target=read_in_thread, daemon=True).start()
         return await future
