@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -153,22 +154,23 @@ async def _loop(
 async def _stream_turn(
     model: ModelClient, history: list[Message], tools: list[dict[str, Any]], sink: EventSink
 ) -> AssistantTurn:
-    async for event in model.turn(history, tools):
-        if isinstance(event, TextChunk):
-            sink.emit(TextDelta(text=event.text))
-        elif isinstance(event, ReasoningChunk):
-            sink.emit(ThoughtDelta(text=event.text))
-        elif isinstance(event, RetryNotice):
-            sink.emit(
-                Retrying(
-                    attempt=event.attempt,
-                    max_attempts=event.max_attempts,
-                    delay_s=event.delay_s,
-                    error=event.error,
+    async with contextlib.aclosing(model.turn(history, tools)) as events:  # closes the stream
+        async for event in events:
+            if isinstance(event, TextChunk):
+                sink.emit(TextDelta(text=event.text))
+            elif isinstance(event, ReasoningChunk):
+                sink.emit(ThoughtDelta(text=event.text))
+            elif isinstance(event, RetryNotice):
+                sink.emit(
+                    Retrying(
+                        attempt=event.attempt,
+                        max_attempts=event.max_attempts,
+                        delay_s=event.delay_s,
+                        error=event.error,
+                    )
                 )
-            )
-        elif isinstance(event, AssistantTurn):
-            return event
+            elif isinstance(event, AssistantTurn):
+                return event
     raise ModelError("the model stream ended without a result")
 
 

@@ -1,0 +1,1 @@
+"""In-process fakes of the things lsp-agent talks to (see model_server.py)."""
