@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import os
+import stat
+import tempfile
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+MAX_READ_BYTES = 5 * 1024 * 1024  # whole-file reads above this are refused
+BINARY_SNIFF_BYTES = 8192
 
 
 class WorkspaceError(Exception):
@@ -17,6 +28,15 @@ class PathOutsideWorkspace(WorkspaceError):
 
 class StaleDocument(WorkspaceError):
     """The document changed between reading and writing (the editor refused the edit)."""
+
+
+class FileTooLarge(WorkspaceError):
+    """The file is too big to read whole; callers may page through it instead."""
+
+    def __init__(self, message: str, path: Path, size: int) -> None:
+        super().__init__(message)
+        self.path = path
+        self.size = size
 
 
 @dataclass(frozen=True)
@@ -92,3 +112,284 @@ class Workspace(Protocol):
     async def before_shell(self) -> str | None:
         """Make agent edits visible to a shell (save buffers); returns a note for the model."""
         ...
+
+
+def decode_text(data: bytes, shown: str) -> tuple[str, str]:
+    """(text with "\n" endings, eol). Mixed endings stay as they are, so writes are lossless."""
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        raise WorkspaceError(f"{shown} is a binary file; it cannot be read as text.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WorkspaceError(
+            f"{shown} is a binary file (not valid UTF-8); it cannot be read as text."
+        ) from None
+    crlf = text.count("\r\n")
+    if crlf and crlf == text.count("\n"):
+        return text.replace("\r\n", "\n"), "\r\n"
+    return text, "\n"
+
+
+def encode_text(text: str, eol: str) -> bytes:
+    return (text.replace("\n", eol) if eol != "\n" else text).encode("utf-8")
+
+
+class DiskWorkspace:
+    """The workspace as files on disk under one or more root directories."""
+
+    def __init__(self, roots: Sequence[Path], *, use_ripgrep: bool = True) -> None:
+        if not roots:
+            raise ValueError("a workspace needs at least one root")
+        self._roots = tuple(Path(os.path.realpath(r)) for r in roots)
+        # "root/" prefixes for containment checks; "/" stays "/".
+        self._prefixes = tuple(os.path.join(r, "") for r in self._roots)
+        self._use_ripgrep = use_ripgrep
+        self._write_lock = threading.Lock()  # makes check-then-replace atomic between writes
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        return self._roots
+
+    # --- paths ----------------------------------------------------------------
+
+    def resolve(self, path: str) -> Path:
+        roots = ", ".join(str(r) for r in self._roots)
+        if not path or not path.strip():
+            raise PathOutsideWorkspace(f"Empty path; give a path inside the workspace ({roots}).")
+        if "\0" in path:
+            raise PathOutsideWorkspace(f"The path {path!r} contains a NUL byte; it is not valid.")
+        try:
+            os.fsencode(path)
+        except UnicodeEncodeError:
+            raise PathOutsideWorkspace(
+                f"The path {path!r} contains characters that cannot be a file name."
+            ) from None
+        joined = os.path.join(self._roots[0], path)  # an absolute `path` replaces the root
+        real = os.path.realpath(joined)
+        if self._inside(real) is not None:
+            if _has_unresolved_link(real):
+                raise PathOutsideWorkspace(
+                    f"The path {path!r} goes through a symlink loop; it cannot be used."
+                )
+            return Path(real)
+        via = " through a symlink" if self._inside(os.path.normpath(joined)) is not None else ""
+        raise PathOutsideWorkspace(
+            f"The path {path!r} resolves{via} to {real}, which is outside the workspace "
+            f"(roots: {roots}). Use a path inside the workspace."
+        )
+
+    def _inside(self, real: str) -> Path | None:
+        for root, prefix in zip(self._roots, self._prefixes, strict=True):
+            if real == str(root) or real.startswith(prefix):
+                return root
+        return None
+
+    def root_of(self, path: Path) -> Path:
+        """The root containing `path` (already resolved); PathOutsideWorkspace if none."""
+        if (root := self._inside(str(path))) is None:
+            raise PathOutsideWorkspace(f"{path} is outside the workspace.")
+        return root
+
+    def display(self, path: Path) -> str:
+        s = str(path)
+        first, prefix = str(self._roots[0]), self._prefixes[0]
+        if s == first:
+            return "."
+        if s.startswith(prefix):
+            return s[len(prefix) :].replace(os.sep, "/")
+        return s  # other roots: absolute, so resolve() maps it back
+
+    # --- files ----------------------------------------------------------------
+
+    async def read(self, path: Path) -> Document:
+        return await asyncio.to_thread(self._read, path)
+
+    def _read(self, path: Path) -> Document:
+        shown = self.display(path)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return Document(path=path, text="", exists=False)
+        except OSError as e:
+            raise WorkspaceError(f"Cannot read {shown}: {e.strerror}.") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise WorkspaceError(f"{shown} is a directory; use list_dir to see its entries.")
+        if not stat.S_ISREG(st.st_mode):
+            raise WorkspaceError(f"{shown} is not a regular file (a device, FIFO or socket).")
+        if st.st_size > MAX_READ_BYTES:
+            raise _too_large(path, shown, st.st_size)
+        try:
+            with open(path, "rb") as f:
+                data = f.read(MAX_READ_BYTES + 1)
+        except OSError as e:
+            raise WorkspaceError(f"Cannot read {shown}: {e.strerror}.") from None
+        if len(data) > MAX_READ_BYTES:  # grew since stat
+            raise _too_large(path, shown, len(data))
+        text, eol = decode_text(data, shown)
+        return Document(path=path, text=text, eol=eol)
+
+    async def write(self, before: Document, new_text: str, *, label: str) -> None:
+        await asyncio.to_thread(self._write, before, new_text)
+
+    def _write(self, before: Document, new_text: str) -> None:
+        path, shown = before.path, self.display(before.path)
+        data = encode_text(new_text, before.eol)
+        with self._write_lock:
+            mode = self._check_fresh(before, shown)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_write(path, data, _default_mode() if mode is None else mode)
+            except OSError as e:
+                raise WorkspaceError(f"Cannot write {shown}: {e.strerror or e}.") from None
+
+    def _check_fresh(self, before: Document, shown: str) -> int | None:
+        """Raise StaleDocument unless disk still holds before.text; the file's mode if any."""
+        try:
+            st = os.stat(before.path)
+        except (FileNotFoundError, NotADirectoryError):
+            if before.exists:
+                raise StaleDocument(f"{shown} was deleted since it was read.") from None
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            raise WorkspaceError(f"{shown} is a directory; it cannot be written as a file.")
+        if not before.exists:
+            raise StaleDocument(f"{shown} was created by someone else since it was checked.")
+        expected = encode_text(before.text, before.eol)
+        # Size first: a cheap reject before reading the whole file.
+        if st.st_size != len(expected) or before.path.read_bytes() != expected:
+            raise StaleDocument(f"{shown} changed on disk since it was read.")
+        return stat.S_IMODE(st.st_mode)
+
+    async def delete(self, path: Path) -> None:
+        await asyncio.to_thread(self._delete, path)
+
+    def _delete(self, path: Path) -> None:
+        shown = self.display(path)
+        if path in self._roots:
+            raise WorkspaceError(f"{shown} is a workspace root; it cannot be deleted.")
+        try:
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                raise WorkspaceError(f"{shown} is a directory; only files can be deleted.")
+            os.unlink(path)
+        except FileNotFoundError:
+            raise WorkspaceError(f"{shown} does not exist.") from None
+        except OSError as e:
+            raise WorkspaceError(f"Cannot delete {shown}: {e.strerror}.") from None
+
+    async def list_dir(self, path: Path) -> list[DirEntry]:
+        return await asyncio.to_thread(self._list_dir, path)
+
+    def _list_dir(self, path: Path) -> list[DirEntry]:
+        shown = self.display(path)
+        entries: list[DirEntry] = []
+        try:
+            with os.scandir(path) as it:
+                for e in it:
+                    is_dir = e.is_dir()
+                    size = None
+                    if not is_dir:
+                        with contextlib.suppress(OSError):  # dangling symlink
+                            size = e.stat().st_size
+                    entries.append(DirEntry(name=e.name, is_dir=is_dir, size=size))
+        except FileNotFoundError:
+            raise WorkspaceError(f"{shown} does not exist.") from None
+        except NotADirectoryError:
+            raise WorkspaceError(f"{shown} is a file, not a directory; use read_file.") from None
+        except OSError as e:
+            raise WorkspaceError(f"Cannot list {shown}: {e.strerror}.") from None
+        return sorted(entries, key=lambda d: d.name)
+
+    # --- search ---------------------------------------------------------------
+
+    async def glob(self, pattern: str, base: Path, limit: int) -> tuple[list[str], bool]:
+        from lsp_agent.tools import disk_search as ds  # lazy: the tools package imports us
+
+        root, _ = self._search_base(base, need_dir=True)
+        rg = ds.find_rg() if self._use_ripgrep else None
+        found, truncated = await ds.glob_files(rg, root, base, pattern, limit)
+        return [self.display(Path(p)) for p in found], truncated
+
+    async def grep(
+        self,
+        pattern: str,
+        base: Path,
+        *,
+        glob: str | None,
+        ignore_case: bool,
+        context: int,
+        limit: int,
+    ) -> tuple[list[GrepMatch], bool]:
+        from lsp_agent.tools import disk_search as ds
+
+        root, is_dir = self._search_base(base, need_dir=False)
+        rg = ds.find_rg() if self._use_ripgrep else None
+        query = ds.GrepQuery(pattern, glob, ignore_case, context, limit)
+        return await ds.grep_files(rg, root, base, is_dir, query, lambda p: self.display(Path(p)))
+
+    def _search_base(self, base: Path, *, need_dir: bool) -> tuple[Path, bool]:
+        """(its root, whether it is a directory); WorkspaceError if base cannot be searched."""
+        root = self.root_of(base)
+        if not base.exists():
+            raise WorkspaceError(f"{self.display(base)} does not exist.")
+        if need_dir and not base.is_dir():
+            raise WorkspaceError(f"{self.display(base)} is a file; give a directory to search.")
+        return root, base.is_dir()
+
+    async def before_shell(self) -> str | None:
+        return None  # disk is what the shell sees already
+
+
+def _too_large(path: Path, shown: str, size: int) -> FileTooLarge:
+    return FileTooLarge(
+        f"{shown} is {size / 1_048_576:.1f} MB, over the {MAX_READ_BYTES // 1_048_576} MB "
+        "limit for whole-file reads. Read a window with read_file offset/limit, or find the "
+        "lines you need with grep.",
+        path,
+        size,
+    )
+
+
+def _has_unresolved_link(real: str) -> bool:
+    """realpath leaves a symlink in place only when it loops (or cannot be read)."""
+    p = real
+    while not os.path.lexists(p):
+        parent = os.path.dirname(p)
+        if parent == p:
+            return False
+        p = parent
+    return os.path.islink(p)
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable; not all filesystems allow it
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+@functools.cache
+def _default_mode() -> int:
+    """0o666 minus the umask, as open() would give a new file; mkstemp's 0o600 is too strict."""
+    # /proc tells without changing the process-wide umask, which other threads may rely on.
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask

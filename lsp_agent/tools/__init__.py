@@ -1,0 +1,16 @@
+"""The engine's tools. `default_tools()` is the set a run gets."""
+
+from __future__ import annotations
+
+from lsp_agent.tools.base import ToolSet
+from lsp_agent.tools.files import edit_file, list_dir, read_file, write_file
+from lsp_agent.tools.plan import update_plan
+from lsp_agent.tools.search import glob, grep
+from lsp_agent.tools.shell import bash
+
+
+def default_tools() -> ToolSet:
+    return ToolSet([read_file, list_dir, glob, grep, edit_file, write_file, bash, update_plan])
+
+
+__all__ = ["default_tools"]

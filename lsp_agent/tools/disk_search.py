@@ -1,0 +1,342 @@
+"""glob and grep over files on disk: ripgrep when it is available, else a pure-Python walk.
+
+Both backends list the same files: .gitignore respected (also outside git repositories),
+hidden files included, `.git` and symlinks skipped, entries in path order. The glob is
+matched in Python for both (see `ignore`), because ripgrep's own `--glob` would re-include
+ignored files it names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import json
+import os
+import re
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsp_agent.tools.ignore import ParentRules, compile_pattern, walk_files
+from lsp_agent.workspace import BINARY_SNIFF_BYTES, MAX_READ_BYTES, GrepMatch, WorkspaceError
+
+T = TypeVar("T")
+_JSON_LINE_LIMIT = 64 * 1024 * 1024  # a minified 5 MB line, JSON-escaped, still fits
+_STDERR_KEEP = 64 * 1024
+
+
+@dataclass(frozen=True)
+class GrepQuery:
+    pattern: str
+    glob: str | None
+    ignore_case: bool
+    context: int
+    limit: int
+
+
+@functools.cache
+def find_rg() -> str | None:
+    """ripgrep next to the interpreter first (the PyPI `ripgrep` wheel), then on PATH."""
+    beside = Path(sys.executable).parent / "rg"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("rg")
+
+
+def glob_matcher(pattern: str, base: Path) -> Callable[[str], bool]:
+    """A predicate on absolute paths under base; WorkspaceError for an unusable pattern."""
+    text = pattern.strip()
+    base_prefix = os.path.join(base, "")
+    text = text.removeprefix(base_prefix)  # an absolute pattern under base is fine too
+    while text.startswith("./"):
+        text = text[2:]
+    if not text:
+        raise WorkspaceError("The glob pattern is empty; use e.g. '**/*.py'.")
+    try:
+        compiled = compile_pattern(text, braces=True)
+    except re.error as e:
+        raise WorkspaceError(f"Invalid glob pattern {pattern!r}: {e}.") from None
+    return lambda path: compiled.matches(path[len(base_prefix) :], False)
+
+
+async def glob_files(
+    rg: str | None, root: Path, base: Path, pattern: str, limit: int
+) -> tuple[list[str], bool]:
+    """Absolute paths of files under base matching pattern, in path order; (paths, truncated)."""
+    accept = glob_matcher(pattern, base)
+    if rg is not None:
+        rg_accept = await asyncio.to_thread(_accept, root, base, accept)  # reads .gitignore files
+        found, truncated = await _rg_glob(rg, root, base, rg_accept, limit)
+    else:
+        found, truncated = await _in_thread(
+            lambda stop: _py_glob(str(root), str(base), accept, limit, stop)
+        )
+    return sorted(found, key=lambda p: p.split(os.sep)), truncated
+
+
+async def grep_files(
+    rg: str | None,
+    root: Path,
+    base: Path,
+    base_is_dir: bool,
+    query: GrepQuery,
+    shown: Callable[[str], str],
+) -> tuple[list[GrepMatch], bool]:
+    accept = None
+    if query.glob:
+        accept = glob_matcher(query.glob, base if base_is_dir else base.parent)
+    if rg is not None:
+        rg_accept = await asyncio.to_thread(_accept, root, base, accept) if base_is_dir else accept
+        try:
+            return await _rg_grep(rg, root, base, query, rg_accept, shown)
+        except _RustRegexUnsupported:
+            pass  # look-around or backreferences: Python's re has them
+    flags = re.IGNORECASE if query.ignore_case else 0
+    try:
+        regex = re.compile(query.pattern, flags)
+    except re.error as e:
+        raise WorkspaceError(f"Invalid regex {query.pattern!r}: {e}.") from None
+    return await _in_thread(
+        lambda stop: _py_grep(str(root), base, regex, accept, query, shown, stop)
+    )
+
+
+# --- ripgrep --------------------------------------------------------------------
+
+
+class _RustRegexUnsupported(Exception):
+    pass
+
+
+def _rg_args(rg: str) -> list[str]:
+    # .gitignore counts outside repositories too. rg 14.1.0 misapplies anchored patterns
+    # from parent directories (ripgrep#2778), so those are applied in Python instead.
+    return [
+        *(rg, "--no-config", "--no-messages", "--hidden", "--no-require-git"),
+        *("--no-ignore-parent", "--glob", "!.git", "--sort", "path"),
+    ]
+
+
+def _accept(root: Path, base: Path, glob: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    parents = ParentRules(str(base), str(root))
+    if glob is None:
+        return lambda path: not parents.ignores(path)
+    return lambda path: glob(path) and not parents.ignores(path)
+
+
+def _targets(root: Path, base: Path) -> list[str]:
+    # Run from the root so the .gitignore files between root and base apply; always name
+    # the path, or rg might search stdin.
+    return ["--", "." if base == root else os.path.relpath(base, root)]
+
+
+def _join(root: Path, name: bytes) -> str:
+    return os.path.join(root, os.fsdecode(name).removeprefix("./"))
+
+
+async def _rg_glob(
+    rg: str, root: Path, base: Path, accept: Callable[[str], bool], limit: int
+) -> tuple[list[str], bool]:
+    proc = await asyncio.create_subprocess_exec(
+        *_rg_args(rg),
+        "--files",
+        "--null",
+        *_targets(root, base),
+        cwd=root,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    found: list[str] = []
+    pending = b""
+    try:
+        while chunk := await proc.stdout.read(1 << 16):
+            *names, pending = (pending + chunk).split(b"\0")
+            for name in names:
+                path = _join(root, name)
+                if accept(path):
+                    if len(found) == limit:
+                        return found, True
+                    found.append(path)
+        return found, False
+    finally:
+        await _stop(proc)
+
+
+async def _rg_grep(
+    rg: str,
+    root: Path,
+    base: Path,
+    q: GrepQuery,
+    accept: Callable[[str], bool] | None,
+    shown: Callable[[str], str],
+) -> tuple[list[GrepMatch], bool]:
+    args = [*_rg_args(rg), "--json", "--max-filesize", str(MAX_READ_BYTES)]
+    args.append("--ignore-case" if q.ignore_case else "--case-sensitive")
+    if q.context:
+        args += ["--context", str(q.context)]
+    name_glob = (q.glob or "").strip()
+    if name_glob and not any(c in name_glob for c in "/:[\\"):  # rg's syntax agrees on these
+        args += ["--type-add", f"sel:{name_glob}", "--type", "sel"]  # prunes; obeys ignores
+    args += ["--regexp", q.pattern, *_targets(root, base)]
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        cwd=root,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        limit=_JSON_LINE_LIMIT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr = asyncio.create_task(_drain(proc.stderr))
+    out: list[GrepMatch] = []
+    count = 0
+    try:
+        async for raw in proc.stdout:
+            msg = json.loads(raw)
+            kind = msg.get("type")
+            if kind not in ("match", "context"):
+                continue
+            data = msg["data"]
+            path = _join(root, _raw(data["path"]))
+            if accept is not None and not accept(path):
+                continue
+            if kind == "match":
+                if count == q.limit:
+                    return _trim_context(out, q.context), True
+                count += 1
+            text = _raw(data["lines"]).decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+            out.append(GrepMatch(shown(path), int(data["line_number"]), text, kind == "context"))
+        if await proc.wait() == 2:
+            _raise_rg_error(q.pattern, (await stderr).decode("utf-8", "replace"))
+        return out, False
+    finally:
+        await _stop(proc)
+        stderr.cancel()
+
+
+def _raw(field: dict[str, Any]) -> bytes:
+    """rg's JSON carries UTF-8 as "text" and anything else as base64 "bytes"."""
+    if "text" in field:
+        return str(field["text"]).encode("utf-8", "surrogateescape")
+    return base64.b64decode(field["bytes"])
+
+
+def _raise_rg_error(pattern: str, stderr: str) -> None:
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    if not lines:
+        return  # rg exits 2 after per-file errors too; --no-messages keeps those quiet
+    if "regex parse error" in stderr:
+        with contextlib.suppress(re.error):
+            re.compile(pattern)
+            raise _RustRegexUnsupported
+        detail = lines[-1].removeprefix("error: ")
+        raise WorkspaceError(f"Invalid regex {pattern!r}: {detail}.")
+    raise WorkspaceError(f"Search failed: {' '.join(lines).removeprefix('rg: ')}")
+
+
+async def _drain(stream: asyncio.StreamReader) -> bytes:
+    """Read to EOF (so the child never blocks on a full pipe), keeping the start."""
+    kept = b""
+    while chunk := await stream.read(1 << 16):
+        if len(kept) < _STDERR_KEEP:
+            kept += chunk
+    return kept
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    await proc.wait()
+
+
+# --- pure-Python fallback ---------------------------------------------------------
+
+
+async def _in_thread(fn: Callable[[threading.Event], T]) -> T:
+    stop = threading.Event()
+    try:
+        return await asyncio.to_thread(fn, stop)
+    finally:
+        stop.set()  # if we were cancelled, the worker notices and ends early
+
+
+def _py_glob(
+    root: str, base: str, accept: Callable[[str], bool], limit: int, stop: threading.Event
+) -> tuple[list[str], bool]:
+    found: list[str] = []
+    for path in walk_files(base, root, stop):
+        if accept(path):
+            if len(found) == limit:
+                return found, True
+            found.append(path)
+    return found, False
+
+
+def _py_grep(
+    root: str,
+    base: Path,
+    regex: re.Pattern[str],
+    accept: Callable[[str], bool] | None,
+    q: GrepQuery,
+    shown: Callable[[str], str],
+    stop: threading.Event,
+) -> tuple[list[GrepMatch], bool]:
+    files = [str(base)] if base.is_file() else walk_files(str(base), root, stop)
+    out: list[GrepMatch] = []
+    count = 0
+    for path in files:
+        if stop.is_set():
+            break
+        if accept is not None and not accept(path):
+            continue
+        lines = _text_lines(path)
+        hits = [i for i, line in enumerate(lines) if regex.search(line)]
+        if not hits:
+            continue
+        hit_set, shown_lines = set(hits), set[int]()
+        for h in hits:
+            shown_lines.update(range(max(0, h - q.context), min(len(lines), h + q.context + 1)))
+        for i in sorted(shown_lines):
+            if i in hit_set:
+                if count == q.limit:
+                    return _trim_context(out, q.context), True
+                count += 1
+            out.append(GrepMatch(shown(path), i + 1, lines[i], i not in hit_set))
+    return out, False
+
+
+def _text_lines(path: str) -> list[str]:
+    """Lines of a searchable file; [] for binary, oversized or unreadable ones."""
+    try:
+        if os.path.getsize(path) > MAX_READ_BYTES:
+            return []
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return []
+    lines = data.decode("utf-8", "replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _trim_context(out: list[GrepMatch], context: int) -> list[GrepMatch]:
+    """Drop the leading context of the first match left out; keep the last one's trailer."""
+    last = max((i for i, m in enumerate(out) if not m.is_context), default=-1)
+    if last < 0:
+        return []
+    end = out[last]
+    return out[: last + 1] + [
+        m for m in out[last + 1 :] if m.path == end.path and m.line <= end.line + context
+    ]

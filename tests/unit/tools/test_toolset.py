@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Any
+
+from lsp_agent.agent.events import Event, PlanEntry, PlanUpdated
+from lsp_agent.tools import default_tools
+from lsp_agent.tools.base import ToolContext
+from lsp_agent.tools.plan import update_plan
+from tests.unit.tools.helpers import run
+
+
+def test_default_tools_names_and_kinds() -> None:
+    tools = default_tools()
+    assert {t.name: t.kind for t in tools} == {
+        "read_file": "read",
+        "list_dir": "read",
+        "glob": "search",
+        "grep": "search",
+        "edit_file": "edit",
+        "write_file": "edit",
+        "bash": "execute",
+        "update_plan": "think",
+    }
+    assert {t.name for t in tools if t.preview is not None} == {"edit_file", "write_file"}
+
+
+def _properties(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(schema.get("properties", {}).values())
+    for sub in schema.get("$defs", {}).values():
+        found += _properties(sub)
+    return found
+
+
+def test_every_tool_and_argument_is_described() -> None:
+    for spec in default_tools().specs():
+        function = spec["function"]
+        assert len(function["description"]) > 40, function["name"]
+        for prop in _properties(function["parameters"]):
+            assert prop.get("description"), (function["name"], prop)
+
+
+async def test_update_plan_emits_the_plan(ctx: ToolContext, events: list[Event]) -> None:
+    result = await run(
+        update_plan,
+        ctx,
+        entries=[
+            {"content": "Read the code", "status": "completed"},
+            {"content": "Fix the bug", "status": "in_progress"},
+            {"content": "Run the tests"},
+        ],
+    )
+    assert result.output == "Plan updated: 1/3 completed. In progress: Fix the bug."
+    assert events == [
+        PlanUpdated(
+            entries=[
+                PlanEntry(content="Read the code", status="completed"),
+                PlanEntry(content="Fix the bug", status="in_progress"),
+                PlanEntry(content="Run the tests", status="pending"),
+            ]
+        )
+    ]
+    assert update_plan.title(update_plan.parse('{"entries": []}')) == "Update plan"
