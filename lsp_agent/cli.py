@@ -37,9 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the agent on a prompt in the terminal")
     run.add_argument("prompt", help="what to do; '-' reads it from stdin")
     _add_common(run)
-    run.add_argument(
-        "--permission-mode", choices=["read-only", "ask", "accept-edits", "auto"]
-    )
+    run.add_argument("--permission-mode", choices=["read-only", "ask", "accept-edits", "auto"])
     run.add_argument("--max-turns", type=int, metavar="N")
     run.add_argument("--json", action="store_true", help="print one JSON event per line")
 

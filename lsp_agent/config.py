@@ -108,7 +108,10 @@ class ConfigError(Exception):
 
 def file_settings(workspace: Path) -> tuple[dict[str, Any], Path | None]:
     """Settings from `.lsp-agent.toml`, else `[tool.lsp-agent]` in pyproject.toml."""
-    candidates = [(workspace / ".lsp-agent.toml", ()), (workspace / "pyproject.toml", ("tool", "lsp-agent"))]
+    candidates = [
+        (workspace / ".lsp-agent.toml", ()),
+        (workspace / "pyproject.toml", ("tool", "lsp-agent")),
+    ]
     for path, keys in candidates:
         if not path.is_file():
             continue

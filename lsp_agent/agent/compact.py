@@ -41,7 +41,10 @@ def latest_request(history: list[Message]) -> int:
 
 
 def snip_tool_outputs(
-    history: list[Message], counter: TokenCounter, specs: list[dict[str, object]], goal: int,
+    history: list[Message],
+    counter: TokenCounter,
+    specs: list[dict[str, object]],
+    goal: int,
     keep_turns: int = 2,
 ) -> int:
     """Replace old tool outputs with a note, oldest first, until the prompt fits `goal`.
@@ -85,7 +88,9 @@ def rebuild(history: list[Message], cut: int, summary: str) -> list[Message]:
     prompt = (history[request].content or "") if request >= 0 else ""
     if prompt.startswith(SUMMARY_OPEN):  # already carries an older summary: replace it
         prompt = prompt.split("</compacted-context>\n\n", 1)[-1]
-    carried = f"{SUMMARY_OPEN}\n{SUMMARY_INTRO}\n{summary.strip()}\n</compacted-context>\n\n{prompt}"
+    carried = (
+        f"{SUMMARY_OPEN}\n{SUMMARY_INTRO}\n{summary.strip()}\n</compacted-context>\n\n{prompt}"
+    )
     return [*head, UserMessage(content=carried), *history[max(cut, request + 1) :]]
 
 

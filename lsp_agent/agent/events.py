@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 ToolKind = Literal["read", "search", "edit", "execute", "think"]
 ToolStatus = Literal["pending", "in_progress", "completed", "failed", "denied"]
-StopReason = Literal["end_turn", "max_turns", "budget", "cancelled", "model_error", "context_overflow"]
+StopReason = Literal[
+    "end_turn", "max_turns", "budget", "cancelled", "model_error", "context_overflow"
+]
 PlanStatus = Literal["pending", "in_progress", "completed"]
 
 

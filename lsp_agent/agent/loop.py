@@ -31,7 +31,6 @@ from lsp_agent.model.wire import (
     RetryNotice,
     TextChunk,
     ToolCall,
-    ToolMessage,
     Usage,
     UserMessage,
 )
@@ -140,8 +139,8 @@ async def _loop(
             results = await runner.run_all(turn.tool_calls, allowed)
             pending.clear()
             history.extend(results)
-            budget.tool_calls += len(turn.tool_calls) if allowed is None else min(
-                allowed, len(turn.tool_calls)
+            budget.tool_calls += (
+                len(turn.tool_calls) if allowed is None else min(allowed, len(turn.tool_calls))
             )
             continue
         if turn.finish_reason == "length" and continuations < MAX_CONTINUATIONS:

@@ -54,12 +54,12 @@ class ToolRunner:
             self.emit(self._started(call))
         self.results = {}
         runnable = calls if allowed is None else calls[:allowed]
+        for batch in _batches(runnable, self._is_read_only):
+            await asyncio.gather(*(self._run_and_record(c) for c in batch))
         for call in calls[len(runnable) :]:
             self.results[call.id] = self._finish(
                 call, "failed", "Not run: the run's tool-call budget is used up."
             )
-        for batch in _batches(runnable, self._is_read_only):
-            await asyncio.gather(*(self._run_and_record(c) for c in batch))
         return [self.results[c.id] for c in calls]
 
     async def _run_and_record(self, call: ToolCall) -> None:
@@ -139,7 +139,6 @@ class ToolRunner:
         )
         return ToolMessage(tool_call_id=call.id, content=output)
 
-
     def settle(self, calls: list[ToolCall]) -> list[ToolMessage]:
         """After a cancel: the results that finished, and "interrupted" for the rest, in order.
 
@@ -149,9 +148,7 @@ class ToolRunner:
         return [self.results.get(c.id) or self._finish(c, "failed", note) for c in calls]
 
 
-def _batches(
-    calls: list[ToolCall], read_only: Callable[[ToolCall], bool]
-) -> list[list[ToolCall]]:
+def _batches(calls: list[ToolCall], read_only: Callable[[ToolCall], bool]) -> list[list[ToolCall]]:
     out: list[list[ToolCall]] = []
     for call in calls:
         if read_only(call) and out and read_only(out[-1][-1]):

@@ -58,9 +58,9 @@ class ConsoleSink:
         elif isinstance(event, ToolCallFinished):
             self._tool_line(event)
         elif isinstance(event, PlanUpdated):
-            self._meta("plan:\n" + "\n".join(
-                f"  {PLAN_MARK[e.status]} {e.content}" for e in event.entries
-            ))
+            self._meta(
+                "plan:\n" + "\n".join(f"  {PLAN_MARK[e.status]} {e.content}" for e in event.entries)
+            )
         elif isinstance(event, Retrying):
             self._meta(
                 f"↻ retry {event.attempt}/{event.max_attempts} in {event.delay_s:.1f}s: "

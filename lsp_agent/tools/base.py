@@ -160,9 +160,7 @@ def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:
     def clean(node: Any) -> Any:
         if isinstance(node, dict):
             return {
-                k: clean(v)
-                for k, v in node.items()
-                if not (k == "title" and isinstance(v, str))
+                k: clean(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))
             }
         if isinstance(node, list):
             return [clean(v) for v in node]

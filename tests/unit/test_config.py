@@ -14,7 +14,8 @@ def test_defaults(tmp_path: Path) -> None:
 
 def test_precedence_file_env_flags(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.lsp-agent.model]\nname = "from-file"\nbaseUrl = "http://file/v1"\ntemperature = 0.5\n'
+        "[tool.lsp-agent.model]\n"
+        'name = "from-file"\nbaseUrl = "http://file/v1"\ntemperature = 0.5\n'
     )
     env = {"OPENAI_MODEL": "from-env"}
     s = load_settings(tmp_path, environ=env)
@@ -47,7 +48,7 @@ def test_invalid_value_names_key_value_and_file(tmp_path: Path) -> None:
 
 
 def test_unknown_key_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown setting 'permissions.mood'"):
+    with pytest.raises(ConfigError, match=r"unknown setting 'permissions\.mood'"):
         load_settings(tmp_path, {"permissions": {"mood": "ask"}}, environ={})
 
 
