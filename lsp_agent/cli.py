@@ -19,6 +19,10 @@ from lsp_agent import __version__
 from lsp_agent.config import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LIMIT, EXIT_OVERFLOW, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
+EXIT_HELP = """exit codes:
+  0    the agent finished          3    a turn or budget limit stopped the run
+  1    a model or internal error   4    the context overflowed
+  2    bad usage or configuration  130  cancelled (Ctrl-C)"""
 EXIT_BY_STOP = {
     "end_turn": EXIT_OK,
     "model_error": EXIT_ERROR,
@@ -30,7 +34,12 @@ EXIT_BY_STOP = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lsp-agent", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="lsp-agent",
+        description="A coding agent for OpenAI-compatible models, in the terminal or the editor.",
+        epilog=EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"lsp-agent {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -1,0 +1,269 @@
+"""`lsp-agent run` and `doctor` as a user runs them: a real process against the fake server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lsp_agent.agent.events import event_adapter
+from tests.fakes.model_server import (
+    FakeModelServer,
+    context_overflow_reply,
+    error_reply,
+    text_reply,
+    tool_call_reply,
+)
+
+LSP_AGENT = str(Path(sys.executable).parent / "lsp-agent")
+SECRET = "sk-e2e-SECRET-4f9a8b7c6d5e"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "notes.txt").write_text("one\ntwo\n")
+    return root
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    clean["OPENAI_API_KEY"] = SECRET
+    clean["NO_COLOR"] = "1"
+    clean["LSP_AGENT_STATE_DIR"] = str(tmp_path / "state")
+    return clean
+
+
+def cli(
+    server: FakeModelServer,
+    workspace: Path,
+    env: dict[str, str],
+    *args: str,
+    stdin: str = "",
+) -> subprocess.CompletedProcess[str]:
+    command = [LSP_AGENT, *args, "--workspace", str(workspace), "--base-url", server.base_url]
+    return subprocess.run(
+        command, input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
+def test_run_streams_answer_tool_lines_and_summary(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    model_server.script(
+        tool_call_reply([("read_file", {"path": "notes.txt"})]),
+        text_reply("The notes count to two."),
+    )
+    result = cli(model_server, workspace, env, "run", "read the notes")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "The notes count to two."
+    assert "✓ Read notes.txt" in result.stderr
+    assert "end_turn · 2 turns · 1 tool call" in result.stderr
+
+
+def test_json_mode_prints_one_event_per_line(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    model_server.script(tool_call_reply([("list_dir", {})]), text_reply("Listed."))
+    result = cli(model_server, workspace, env, "run", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    events = [event_adapter.validate_json(line) for line in result.stdout.splitlines()]
+    types = [e.type for e in events]
+    assert types[0] == "run_started" and types[-1] == "run_finished"
+    assert {"tool_call", "tool_call_update", "tool_call_finished", "text_delta", "usage"} <= set(
+        types
+    )
+
+
+def edit_script(server: FakeModelServer, edits: int) -> None:
+    calls = [
+        tool_call_reply([("write_file", {"path": f"f{i}.txt", "content": f"{i}\n"})])
+        for i in range(edits)
+    ]
+    server.script(*calls, text_reply("done"))
+
+
+@pytest.mark.parametrize(
+    ("answers", "written"),
+    [
+        ("y\ny\n", ["f0.txt", "f1.txt"]),
+        ("y\nn\n", ["f0.txt"]),
+        ("n\ny\n", ["f1.txt"]),
+        ("a\n", ["f0.txt", "f1.txt"]),  # always: the second edit is not asked
+        ("", []),  # end of input: denied
+        ("maybe\nsure\n", []),  # anything but yes/always is a no
+    ],
+)
+def test_terminal_permission_prompt(
+    model_server: FakeModelServer,
+    workspace: Path,
+    env: dict[str, str],
+    answers: str,
+    written: list[str],
+) -> None:
+    edit_script(model_server, 2)
+    result = cli(model_server, workspace, env, "run", "write", stdin=answers)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in workspace.glob("f*.txt")) == written
+    asked = result.stderr.count("[y]es / [n]o / [a]lways")
+    assert asked == (1 if answers == "a\n" else 2)
+    assert "+++ b/f0.txt" in result.stderr  # the diff is shown before asking
+
+
+def test_permission_mode_flag(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    edit_script(model_server, 1)
+    result = cli(model_server, workspace, env, "run", "w", "--permission-mode", "read-only")
+    assert result.returncode == 0
+    assert not (workspace / "f0.txt").exists()
+    assert "⊘" in result.stderr and "[y]es" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "code"),
+    [
+        ([tool_call_reply([("list_dir", {})])] * 3, ["--max-turns", "2"], 3),
+        ([error_reply(401, "bad key")], [], 1),
+        ([context_overflow_reply()] * 3, [], 4),
+    ],
+)
+def test_exit_codes(
+    model_server: FakeModelServer,
+    workspace: Path,
+    env: dict[str, str],
+    script: list[object],
+    args: list[str],
+    code: int,
+) -> None:
+    model_server.script(*script)  # type: ignore[arg-type]
+    result = cli(model_server, workspace, env, "run", "go", *args)
+    assert result.returncode == code, result.stderr
+
+
+def test_invalid_configuration_names_the_key(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    (workspace / ".lsp-agent.toml").write_text('[limits]\nmaxTurns = "many"\n')
+    result = cli(model_server, workspace, env, "run", "go")
+    assert result.returncode == 2
+    assert "limits.maxTurns" in result.stderr and ".lsp-agent.toml" in result.stderr
+    assert not model_server.chat_requests
+
+
+def test_missing_workspace_is_a_usage_error(
+    model_server: FakeModelServer, tmp_path: Path, env: dict[str, str]
+) -> None:
+    result = cli(model_server, tmp_path / "nope", env, "run", "go")
+    assert result.returncode == 2 and "--workspace" in result.stderr
+
+
+def test_api_key_never_printed(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    model_server.script(
+        tool_call_reply([("bash", {"command": "env; echo key=$OPENAI_API_KEY"})]),
+        error_reply(401, f"Incorrect API key provided: {SECRET}"),
+    )
+    for extra in ([], ["--json"]):
+        model_server.clear()
+        model_server.script(
+            tool_call_reply([("bash", {"command": "env; echo key=$OPENAI_API_KEY"})]),
+            error_reply(401, f"Incorrect API key provided: {SECRET}"),
+        )
+        result = cli(
+            model_server, workspace, env, "run", "leak", "--permission-mode", "auto", *extra
+        )
+        assert result.returncode == 1
+        assert "PATH=" in result.stdout + result.stderr  # the command did run
+        assert SECRET not in result.stdout + result.stderr
+    assert model_server.chat_requests[0].headers["authorization"] == f"Bearer {SECRET}"
+    tool_output = model_server.chat_requests[-1].body["messages"][-1]["content"]
+    assert "key=\n" in tool_output or tool_output.rstrip().endswith("key=")
+    assert SECRET not in json.dumps(model_server.chat_requests[-1].body)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(") ")[-1][0] != "Z"
+
+
+def _lines(stream: object) -> Iterator[str]:
+    yield from iter(stream.readline, "")  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_cancels_cleanly_and_kills_the_shell(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    model_server.script(
+        tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
+    )
+    command = [LSP_AGENT, "run", "sleep", "--workspace", str(workspace)]
+    command += ["--base-url", model_server.base_url, "--permission-mode", "auto"]
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        pid = None
+        for line in _lines(proc.stderr):
+            if line.startswith("started "):
+                pid = int(line.split()[1])
+                break
+        assert pid is not None and _alive(pid)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        rest = proc.stderr.read() if proc.stderr else ""
+        assert "cancelled" in rest
+        assert not _alive(pid)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_doctor_reports_ok(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    model_server.models = ["fake-model"]
+    result = cli(model_server, workspace, env, "doctor", "--model", "fake-model")
+    assert result.returncode == 0, result.stdout
+    assert "endpoint reachable" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_doctor_names_problems_with_fixes(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    model_server.models = ["other-model"]
+    result = cli(model_server, workspace, env, "doctor", "--model", "fake-model")
+    assert result.returncode == 1
+    problem = next(line for line in result.stdout.splitlines() if line.startswith("problem"))
+    assert "other-model" in problem and "--model" in problem
+
+
+def test_doctor_unreachable_endpoint(workspace: Path, env: dict[str, str]) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [LSP_AGENT, "doctor", "--workspace", str(workspace)]
+    command += ["--base-url", f"http://127.0.0.1:{port}/v1"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert any(line.startswith("problem") for line in result.stdout.splitlines())
