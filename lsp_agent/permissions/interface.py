@@ -1,17 +1,16 @@
-"""Permission modes, allow/deny rules, the shell classifier, and the gate interface.
-
-INTERFACE SKETCH — to be implemented (see the helper brief).
-"""
+"""The types the engine and the front ends share: the request, the gate, the verdict."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
 from lsp_agent.agent.events import Diff, ToolKind
 
-Decision = Literal["allow_once", "allow_always", "reject"]
+Decision = Literal["allow_once", "allow_always", "reject"]  # the user's answer
+Outcome = Literal["allow", "deny", "ask"]  # the policy's answer, before asking
 
 
 class PermissionRequest(BaseModel):
@@ -22,9 +21,17 @@ class PermissionRequest(BaseModel):
     raw_input: dict[str, Any]
     subject: str | None = None  # the shell command, or the path as the model gave it
     diff: Diff | None = None  # for edits: what would change
+    # Workspace-relative, "/"-separated path, when the caller has resolved it already.
+    relative_path: str | None = None
 
 
 class PermissionGate(Protocol):
     """The front end's way to ask the user. Anything but an allow is a deny."""
 
     async def ask(self, request: PermissionRequest) -> Decision: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str  # why; on a denial, what the model is told
