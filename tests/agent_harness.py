@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from lsp_agent.agent.context import system_prompt
+from lsp_agent.agent.conversation import Conversation
 from lsp_agent.agent.events import Event, ListSink, RunFinished
 from lsp_agent.agent.loop import run_agent
+from lsp_agent.agent.tokens import TokenCounter
 from lsp_agent.agent.tool_runner import ToolRunner
 from lsp_agent.config import Settings, merge
 from lsp_agent.model.client import ModelClient
@@ -64,7 +66,7 @@ class Harness:
     overrides: dict[str, Any] = field(default_factory=dict)
     gate: ScriptedGate = field(default_factory=ScriptedGate)
     sink: WatchSink = field(default_factory=WatchSink)
-    history: list[Message] = field(default_factory=list)
+    conversation: Conversation | None = None
     extra_tools: list[Tool[Any]] = field(default_factory=list)
     runner: ToolRunner | None = None
 
@@ -81,17 +83,24 @@ class Harness:
         workspace = DiskWorkspace([self.root])
         permissions = Permissions(settings.permissions, self.gate, self.root)
         self.runner = ToolRunner(tools, workspace, permissions, settings, self.sink.emit)
-        if not self.history:
-            self.history.append(system_prompt(self.root))
+        if self.conversation is None:
+            window = settings.model.context_window or 100_000
+            counter = TokenCounter(settings.model.name)
+            self.conversation = Conversation(system_prompt(self.root), [], counter, window)
         async with ModelClient(settings.model, api_key, backoff_base_s=0.01) as model:
             return await run_agent(
                 prompt,
-                self.history,
+                self.conversation,
                 model=model,
                 runner=self.runner,
                 sink=self.sink,
                 settings=settings,
             )
+
+    @property
+    def history(self) -> list[Message]:
+        assert self.conversation is not None
+        return self.conversation.messages
 
     @property
     def events(self) -> list[Event]:

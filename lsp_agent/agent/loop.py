@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lsp_agent.agent.budget import Budget
+from lsp_agent.agent.compact import Summarizer, summary_request
+from lsp_agent.agent.conversation import Conversation
 from lsp_agent.agent.events import (
     EventSink,
     Retrying,
@@ -20,6 +22,7 @@ from lsp_agent.agent.events import (
     UsageInfo,
     UsageUpdated,
 )
+from lsp_agent.agent.tokens import BYTES_PER_TOKEN
 from lsp_agent.agent.tool_runner import ToolRunner
 from lsp_agent.config import Settings
 from lsp_agent.model.client import ModelClient
@@ -41,6 +44,12 @@ CONTINUE_PROMPT = (
     "Your previous reply was cut off by the output token limit. "
     "Continue exactly where it stopped, without repeating anything."
 )
+OVERFLOW_HELP = (
+    "The conversation does not fit the model's context window ({window} tokens), even after "
+    "compacting it. Start a fresh conversation (/clear or a new session), ask for a smaller "
+    "step, or give the model a larger context (the server's context size, and the "
+    "model.contextWindow setting)."
+)
 
 
 @dataclass
@@ -52,43 +61,45 @@ class Stop:
 
 async def run_agent(
     prompt: str,
-    history: list[Message],
+    conversation: Conversation,
     *,
     model: ModelClient,
     runner: ToolRunner,
     sink: EventSink,
     settings: Settings,
+    instructions: list[str] | None = None,
 ) -> RunFinished:
-    """Run one prompt to a stop. `history` (system prompt first) grows in place.
+    """Run one prompt to a stop; the conversation grows (and is persisted) as it goes.
 
     Cancelling the task running this is a normal stop: the model stream is closed, tool
     processes are killed, the transcript is left valid, and `cancelled` is returned.
     """
     started = time.monotonic()
     budget = Budget(settings.limits, settings.model.pricing.get(settings.model.name))
-    history.append(UserMessage(content=prompt))
     sink.emit(
         RunStarted(
             model=settings.model.name,
             workspace=str(runner.workspace.roots[0]),
             prompt=prompt,
+            instructions=instructions or [],
         )
     )
-    pending: list[ToolCall] = []  # calls whose results are not in history yet
+    pending: list[ToolCall] = []  # calls whose results are not in the conversation yet
     try:
         async with asyncio.timeout(settings.limits.timeout_s):
-            stop = await _loop(history, pending, model, runner, sink, budget, settings)
+            await conversation.add(UserMessage(content=prompt))
+            stop = await _loop(conversation, pending, model, runner, sink, budget, settings)
     except asyncio.CancelledError:
         _uncancel()
         stop = Stop("cancelled")
     except TimeoutError:
         stop = Stop("budget", limit="timeoutS")
-    except ContextTooLong as e:
-        stop = Stop("context_overflow", error=str(e))
+    except ContextTooLong:
+        stop = Stop("context_overflow", error=OVERFLOW_HELP.format(window=conversation.window))
     except ModelError as e:
         stop = Stop("model_error", error=str(e))
     if pending:  # interrupted mid-tools: every call keeps a result
-        history.extend(runner.settle(pending))
+        await conversation.add(*runner.settle(pending))
     finished = RunFinished(
         stop_reason=stop.reason,
         limit=stop.limit,
@@ -105,7 +116,7 @@ async def run_agent(
 
 
 async def _loop(
-    history: list[Message],
+    conversation: Conversation,
     pending: list[ToolCall],
     model: ModelClient,
     runner: ToolRunner,
@@ -114,23 +125,40 @@ async def _loop(
     settings: Settings,
 ) -> Stop:
     continuations = empty_retries = 0
+    overflowed = False
     tools = runner.tools.specs()
+    summarize = summarizer(model, budget, conversation.window)
     while True:
         if settings.limits.max_turns is not None and budget.turns >= settings.limits.max_turns:
             return Stop("max_turns", limit="maxTurns")
         if limit := budget.exhausted():
             return Stop("budget", limit=limit)
+        if compacted := await conversation.fit(tools, summarize):
+            sink.emit(compacted)
 
-        turn = await _stream_turn(model, history, tools, sink)
+        try:
+            turn = await _stream_turn(model, conversation.messages, tools, sink)
+        except ContextTooLong as e:
+            if overflowed:
+                raise
+            overflowed = True  # compact harder, then retry once
+            conversation.learn_window(e.n_ctx)
+            compacted = await conversation.fit(tools, summarize, reason="overflow", force=True)
+            if compacted:
+                sink.emit(compacted)
+            continue
+        overflowed = False
         budget.model_calls += 1
         budget.add_usage(turn.usage or Usage())
-        sink.emit(_usage_event(turn.usage, budget, settings))
+        if turn.usage and turn.usage.prompt_tokens:
+            conversation.counter.calibrate(conversation.messages, tools, turn.usage.prompt_tokens)
+        sink.emit(_usage_event(turn.usage, budget, conversation.window))
 
         if not (turn.content.strip() or turn.tool_calls) and empty_retries < MAX_EMPTY_RETRIES:
             empty_retries += 1
             continue
         _unique_ids(turn.tool_calls)
-        history.append(turn.to_message())
+        await conversation.add(turn.to_message())
         budget.turns += 1
 
         if turn.tool_calls:
@@ -138,16 +166,32 @@ async def _loop(
             allowed = budget.tool_calls_left()
             results = await runner.run_all(turn.tool_calls, allowed)
             pending.clear()
-            history.extend(results)
-            budget.tool_calls += (
-                len(turn.tool_calls) if allowed is None else min(allowed, len(turn.tool_calls))
-            )
+            await conversation.add(*results)
+            ran = len(turn.tool_calls) if allowed is None else min(allowed, len(turn.tool_calls))
+            budget.tool_calls += ran
             continue
         if turn.finish_reason == "length" and continuations < MAX_CONTINUATIONS:
             continuations += 1
-            history.append(UserMessage(content=CONTINUE_PROMPT))
+            await conversation.add(UserMessage(content=CONTINUE_PROMPT))
             continue
         return Stop("end_turn")
+
+
+def summarizer(model: ModelClient, budget: Budget, window: int) -> Summarizer:
+    """Summaries are model calls too: they count against the run's budget."""
+
+    async def summarize(messages: list[Message]) -> str:
+        request = summary_request(messages, limit_chars=int(window * 0.5 * BYTES_PER_TOKEN))
+        async with contextlib.aclosing(model.turn(request, [])) as events:
+            async for event in events:
+                if isinstance(event, AssistantTurn):
+                    budget.model_calls += 1
+                    budget.add_usage(event.usage or Usage())
+                    if event.content.strip():
+                        return event.content
+        raise ModelError("the model returned an empty summary")
+
+    return summarize
 
 
 async def _stream_turn(
@@ -173,12 +217,12 @@ async def _stream_turn(
     raise ModelError("the model stream ended without a result")
 
 
-def _usage_event(usage: Usage | None, budget: Budget, settings: Settings) -> UsageUpdated:
+def _usage_event(usage: Usage | None, budget: Budget, window: int) -> UsageUpdated:
     last = usage or Usage()
     return UsageUpdated(
         usage=_usage_info(budget.usage),
         context_used=last.prompt_tokens + last.completion_tokens,
-        context_window=settings.model.context_window,
+        context_window=window,
         cost_usd=budget.cost,
     )
 

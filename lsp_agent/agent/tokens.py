@@ -73,6 +73,7 @@ class TokenCounter:
     server-reported usage calibrates."""
 
     def __init__(self, model: str) -> None:
+        self.model = model
         self.encoding_name = encoding_for(model)
         self._encoding: tiktoken.Encoding | None = None
         self.scale = 1.0

@@ -60,10 +60,11 @@ class Permissions:
         gate: PermissionGate | None = None,
         workspace_root: Path | None = None,
     ) -> None:
+        self.settings = settings
         self.mode = settings.mode
         self._allow = parse_rules(settings.allow, "allow")  # ValueError names the bad rule
         self._deny = parse_rules(settings.deny, "deny")
-        self._gate = gate
+        self.gate = gate
         self._root = workspace_root
         self._session: list[Rule] = []
         self._all_edits = False
@@ -80,14 +81,14 @@ class Permissions:
         if ev.outcome != "ask":
             return Verdict(ev.outcome == "allow", ev.reason)
         what = _action(request, ev.command)
-        if self._gate is None:
+        if self.gate is None:
             return Verdict(
                 False,
                 f"Permission to {what} is needed ({ev.reason}), but there is no one to ask, so "
                 f"it was denied. {_DONT_RETRY}",
             )
         try:
-            answer = await self._gate.ask(request)
+            answer = await self.gate.ask(request)
         except Exception:  # CancelledError is not an Exception: a cancelled run stays cancelled
             log.warning("the permission gate failed; denying", exc_info=True)
             return Verdict(

@@ -154,6 +154,14 @@ class AsyncSessionStore:
     async def last_turn(self, session_id: str) -> int:
         return await self.call(SessionStore.last_turn, session_id)
 
+    async def save_checkpoint(
+        self, session_id: str, position: int, prefix: Sequence[Message]
+    ) -> None:
+        await self.call(SessionStore.save_checkpoint, session_id, position, prefix)
+
+    async def load_transcript(self, session_id: str) -> tuple[list[Message], int]:
+        return await self.call(SessionStore.load_transcript, session_id)
+
     async def repair_session(self, session_id: str) -> list[Message]:
         return await self.call(SessionStore.repair_session, session_id)
 

@@ -117,6 +117,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX file_changes_by_before ON file_changes (before_blob)",
         "CREATE INDEX file_changes_by_after ON file_changes (after_blob)",
     ),
+    # 3: checkpoints: a compaction or /clear replaces the messages before `position`
+    # with `prefix` (a summary, or nothing) in what is sent to the model.
+    (
+        """CREATE TABLE checkpoints (
+            id         INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            position   INTEGER NOT NULL,
+            prefix     TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX checkpoints_by_session ON checkpoints (session_id, id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

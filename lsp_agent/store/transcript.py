@@ -117,6 +117,40 @@ class Transcript(StoreBase):
             ).fetchone()
         return int(row[0] or 0)
 
+    def save_checkpoint(self, session_id: str, position: int, prefix: Sequence[Message]) -> None:
+        """From now on the model sees `prefix` + the messages from `position` on."""
+        data = "[" + ",".join(self._message_json(m) for m in prefix) + "]"
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                "INSERT INTO checkpoints (session_id, position, prefix, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (session_id, position, data, time.time()),
+            )
+
+    def load_transcript(self, session_id: str) -> tuple[list[Message], int]:
+        """What the model sees (the latest checkpoint applied), and how many are stored."""
+        with self._read() as conn:
+            self._require_session(conn, session_id)
+            row = conn.execute(
+                "SELECT position, prefix FROM checkpoints WHERE session_id = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (session_id,),
+            ).fetchone()
+            position, prefix = (0, "[]") if row is None else (int(row[0]), str(row[1]))
+            rows = conn.execute(
+                "SELECT data FROM messages WHERE session_id = ? AND position >= ?"
+                " ORDER BY position",
+                (session_id, position),
+            ).fetchall()
+            (count,) = conn.execute(
+                "SELECT count(*) FROM messages WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        messages = _message_list.validate_json(prefix) + _message_list.validate_json(
+            _json_list(rows)
+        )
+        return messages, int(count)
+
     def repair_session(self, session_id: str) -> list[Message]:
         """Load the transcript, `repair` it, store the repair if anything changed, return it.
 
