@@ -46,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workspace(doctor)
     _add_model(doctor)
 
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead, for debugging")
+    serve.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)  # vscode adds it
+    serve.add_argument("--log-file", type=Path, metavar="FILE", help="default: stderr")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    _add_state(serve)
+
+    schema = sub.add_parser("schema", help="write the protocol's JSON Schemas")
+    schema.add_argument("--out", type=Path, default=Path("schemas"), metavar="DIR")
+    schema.add_argument("--check", action="store_true", help="fail if DIR is stale")
+
     sessions = sub.add_parser("sessions", help="list, show or delete stored sessions")
     _add_state(sessions)
     actions = sessions.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -92,6 +103,12 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from lsp_agent.server.main import serve
+
+        return serve(args.tcp, args.log_level, args.log_file, args.state_dir)
+    if args.command == "schema":
+        return schema(args.out, check=args.check)
     try:
         workspace = (getattr(args, "workspace", None) or Path.cwd()).resolve()
         if not workspace.is_dir():
@@ -117,6 +134,19 @@ async def dispatch(args: argparse.Namespace, workspace: Path, settings: Settings
     if args.command == "sessions":
         return await commands.sessions(args, workspace)
     return await commands.undo(args, workspace)
+
+
+def schema(out: Path, *, check: bool) -> int:
+    from lsp_agent.server import schema as schemas
+
+    if check:
+        stale = schemas.stale(out)
+        if stale:
+            return fail(f"{out} is stale ({', '.join(stale)}): run `lsp-agent schema --out {out}`")
+        return EXIT_OK
+    for path in schemas.write(out):
+        print(path)
+    return EXIT_OK
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> int:

@@ -1,0 +1,155 @@
+"""The workspace as the editor sees it: open buffers win over disk, and edits to them go
+through versioned `workspace/applyEdit`, so the user's unsaved text is never overwritten."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from lsp_agent.server.uris import NotAFileUri, path_to_uri, uri_to_path
+from lsp_agent.workspace import DiskWorkspace, Document, StaleDocument
+
+ApplyEdit = Callable[[dict[str, Any]], Awaitable[tuple[bool, str | None]]]
+SaveDocuments = Callable[[list[str]], Awaitable[list[str]]]
+
+
+class OpenDocument(Protocol):
+    uri: str
+    source: str
+    version: int | None
+
+
+class EditorWorkspace(DiskWorkspace):
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        documents: Callable[[], list[OpenDocument]],
+        apply_edit: ApplyEdit,
+        *,
+        save: SaveDocuments | None,
+        position_encoding: str = "utf-16",
+    ) -> None:
+        super().__init__(roots)
+        self._documents = documents
+        self._apply_edit = apply_edit
+        self._save = save
+        self._encoding = position_encoding
+        self.edited_buffers: dict[str, Path] = {}  # uri -> path, edited through the editor
+
+    def open_document(self, path: Path) -> OpenDocument | None:
+        for doc in self._documents():
+            try:
+                if uri_to_path(doc.uri) == path:
+                    return doc
+            except NotAFileUri:
+                continue
+        return None
+
+    async def read(self, path: Path) -> Document:
+        doc = self.open_document(path)
+        if doc is None:
+            return await super().read(path)
+        text, eol = _normalize(doc.source)
+        return Document(path=path, text=text, eol=eol, version=doc.version, exists=True)
+
+    async def write(self, before: Document, new_text: str, *, label: str) -> None:
+        doc = self.open_document(before.path)
+        if doc is None:
+            if before.version is not None:
+                raise StaleDocument(
+                    f"{self.display(before.path)} was closed in the editor since you read it; "
+                    "read it again"
+                )
+            return await super().write(before, new_text, label=label)
+        current, eol = _normalize(doc.source)
+        if (before.version is not None and doc.version != before.version) or current != before.text:
+            raise StaleDocument(
+                f"{self.display(before.path)} changed in the editor since you read it; "
+                "read it again and redo the edit"
+            )
+        edit = {
+            "documentChanges": [
+                {
+                    "textDocument": {"uri": doc.uri, "version": doc.version},
+                    "edits": line_edits(current, new_text, eol, self._encoding),
+                }
+            ]
+        }
+        applied, reason = await self._apply_edit({"edit": edit, "label": label})
+        if not applied:
+            why = f" ({reason})" if reason else ""
+            raise StaleDocument(
+                f"The editor refused the edit to {self.display(before.path)}{why}: the file "
+                "changed in the editor. Read it again and redo the edit."
+            )
+        self.edited_buffers[doc.uri] = before.path
+
+    async def before_shell(self) -> str | None:
+        """Agent edits in open buffers are unsaved: save them, or say so."""
+        uris = [uri for uri, path in self.edited_buffers.items() if self.open_document(path)]
+        if not uris:
+            return None
+        if self._save is not None:
+            saved = set(await self._save(uris))
+            uris = [u for u in uris if u not in saved]
+            if not uris:
+                return None
+        names = ", ".join(self.display(self.edited_buffers[u]) for u in uris)
+        return (
+            f"Note: your edits to {names} are in unsaved editor buffers; the shell sees the "
+            "files as they are on disk."
+        )
+
+
+def _normalize(text: str) -> tuple[str, str]:
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):
+        return text.replace("\r\n", "\n"), "\r\n"
+    return text, "\n"
+
+
+def line_edits(old: str, new: str, eol: str, encoding: str) -> list[dict[str, Any]]:
+    """Minimal whole-line TextEdits turning `old` into `new` (both with "\\n" endings).
+
+    Whole lines keep positions independent of the position encoding, except at the end
+    of a document without a final newline.
+    """
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    edits = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        text = "".join(b[j1:j2]).replace("\n", eol)
+        edits.append(
+            {
+                "range": {
+                    "start": _line_start(a, i1, encoding),
+                    "end": _line_start(a, i2, encoding),
+                },
+                "newText": text,
+            }
+        )
+    return edits
+
+
+def _line_start(lines: list[str], index: int, encoding: str) -> dict[str, int]:
+    """The start of line `index`; past the last line of a text without a final newline,
+    the end of that last line (in the client's position encoding)."""
+    if index < len(lines) or not lines or lines[-1].endswith("\n"):
+        return {"line": index, "character": 0}
+    last = lines[-1]
+    return {"line": len(lines) - 1, "character": _units(last, encoding)}
+
+
+def _units(text: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def uri_for(path: Path) -> str:
+    return path_to_uri(path)

@@ -1,0 +1,115 @@
+"""Code actions ("Ask agent to fix: …", "Ask agent about selection") and the commands they
+run. Commands start a run and answer `{sessionId}` at once: any LSP client gets a spinner
+from `$/progress` and sees the edits land, with no plugin."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcInvalidParams
+
+from lsp_agent.server import protocol as p
+from lsp_agent.server.editor_context import ask_prompt, fix_prompt
+from lsp_agent.server.features.sessions import cancel, create, cwd, read_text, undo_turns
+from lsp_agent.server.runs import run_prompt
+from lsp_agent.server.server import AgentServer, LiveSession, parse
+
+log = logging.getLogger(__name__)
+TITLE_LIMIT = 80
+
+
+def register(server: AgentServer) -> None:
+    @server.feature(
+        t.TEXT_DOCUMENT_CODE_ACTION,
+        t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: AgentServer, params: t.CodeActionParams) -> list[t.CodeAction]:
+        uri, rng = params.text_document.uri, params.range
+        actions = []
+        for diagnostic in params.context.diagnostics:
+            message = diagnostic.message.strip().splitlines()[0] if diagnostic.message else ""
+            title = f"Ask agent to fix: {_clip(message)}"
+            arguments = {
+                "uri": uri,
+                "range": ls._json.unstructure(diagnostic.range),
+                "diagnostics": [ls._json.unstructure(diagnostic)],
+            }
+            actions.append(
+                t.CodeAction(
+                    title=title,
+                    kind=t.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    command=t.Command(title=title, command=p.CMD_FIX, arguments=[arguments]),
+                )
+            )
+        if rng.start != rng.end:
+            title = "Ask agent about selection"
+            arguments = {"uri": uri, "range": ls._json.unstructure(rng)}
+            actions.append(
+                t.CodeAction(
+                    title=title,
+                    kind=t.CodeActionKind.Empty,
+                    command=t.Command(title=title, command=p.CMD_ASK, arguments=[arguments]),
+                )
+            )
+        return actions
+
+    @server.command(p.CMD_FIX)
+    async def fix(ls: AgentServer, *args: Any) -> dict[str, Any]:
+        command = parse(p.FixCommandArgs, _single(args))
+        text = await fix_prompt(command, lambda uri: read_text(ls, uri))
+        return await _start(ls, text)
+
+    @server.command(p.CMD_ASK)
+    async def ask(ls: AgentServer, *args: Any) -> dict[str, Any]:
+        command = parse(p.AskCommandArgs, _single(args))
+        text = await ask_prompt(
+            command.prompt, command.uri, command.range, lambda u: read_text(ls, u)
+        )
+        return await _start(ls, text)
+
+    @server.command(p.CMD_RUN)
+    async def run(ls: AgentServer, *args: Any) -> dict[str, Any]:
+        command = parse(p.RunCommandArgs, _single(args))
+        text = command.prompt
+        if command.uri:
+            text = await ask_prompt(text, command.uri, command.range, lambda u: read_text(ls, u))
+        return await _start(ls, text)
+
+    @server.command(p.CMD_CANCEL)
+    async def cancel_command(ls: AgentServer, *args: Any) -> None:
+        cancel(ls, parse(p.SessionIdParams, _single(args)).session_id)
+
+    @server.command(p.CMD_UNDO)
+    async def undo_command(ls: AgentServer, *args: Any) -> dict[str, Any]:
+        return await undo_turns(ls, parse(p.UndoParams, _single(args)))
+
+
+async def _start(ls: AgentServer, text: str) -> dict[str, Any]:
+    live = await create(ls, cwd(ls, None))
+    ls.spawn(_background(ls, live, text))
+    return p.CommandResult(session_id=live.session.id).dump()
+
+
+async def _background(ls: AgentServer, live: LiveSession, text: str) -> None:
+    try:
+        finished = await run_prompt(ls, live, text)
+    except Exception:
+        log.exception("background run of session %s failed", live.session.id)
+        return
+    if finished.error:
+        ls.show_error(f"lsp-agent: {finished.error}")
+
+
+def _single(args: tuple[Any, ...]) -> Any:
+    if len(args) != 1:
+        raise JsonRpcInvalidParams(
+            message=f"invalid params: expected one argument object, got {len(args)}"
+        )
+    return args[0]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1] + "…"

@@ -1,0 +1,146 @@
+"""Initialize, settings, progress cancel, shutdown, and exiting when the editor dies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+from lsprotocol import types as t
+
+from lsp_agent.server import protocol as p
+from lsp_agent.server.features.sessions import cancel
+from lsp_agent.server.server import AgentServer
+from lsp_agent.server.settings import SECTION
+from lsp_agent.server.uris import NotAFileUri, uri_to_path
+from lsp_agent.server.watcher import watch_workspace
+from lsp_agent.store import AsyncSessionStore, StoreError, default_store_path
+from lsp_agent.tools.processes import kill_all
+
+log = logging.getLogger(__name__)
+PARENT_POLL_S = 2.0
+
+
+def register(server: AgentServer) -> None:
+    @server.feature(t.INITIALIZE)
+    async def initialize(ls: AgentServer, params: t.InitializeParams) -> None:
+        experimental = params.capabilities.experimental
+        raw = experimental.get("lspAgent") if isinstance(experimental, dict) else None
+        ls.agent_caps = p.ClientAgentCapabilities.model_validate(
+            raw if isinstance(raw, dict) else {}
+        )
+        root = _root(params)
+        if root is not None:
+            ls.settings.root = root
+        ls.settings.set_initialization_options(params.initialization_options)
+        try:
+            ls.store = await AsyncSessionStore.open(
+                default_store_path(ls.state_dir), secrets=_secrets(ls)
+            )
+        except StoreError as e:
+            ls.store_error = str(e)
+            ls.show_error(f"lsp-agent: sessions are unavailable: {e}")
+        if params.process_id:
+            ls.spawn(_exit_with_parent(ls, params.process_id))
+
+    @server.feature(t.INITIALIZED)
+    async def initialized(ls: AgentServer, params: t.InitializedParams) -> None:
+        await _pull_configuration(ls)
+        ls.spawn(watch_workspace(ls.root, ls.settings.reload))
+
+    @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: AgentServer, params: t.DidChangeConfigurationParams
+    ) -> None:
+        if not await _pull_configuration(ls):  # clients without workspace/configuration push
+            ls.settings.set_client_settings(params.settings)
+
+    @server.feature(t.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def progress_cancel(ls: AgentServer, params: t.WorkDoneProgressCancelParams) -> None:
+        for session_id, live in ls.sessions.items():
+            if live.progress_token is not None and live.progress_token == params.token:
+                cancel(ls, session_id)
+
+    @server.feature(t.SHUTDOWN)
+    async def shutdown(ls: AgentServer, params: Any) -> None:
+        await ls.close()
+        await kill_all()
+
+
+async def _pull_configuration(ls: AgentServer) -> bool:
+    """Ask for the `lspAgent` section; False when the client cannot answer."""
+    workspace = ls.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return False
+    try:
+        result = await ls.request(
+            "workspace/configuration", {"items": [{"section": SECTION}]}, "config-pull"
+        )
+    except Exception as e:  # a client bug must not take the server down
+        log.warning("workspace/configuration failed: %s", e)
+        return False
+    if isinstance(result, list) and result and isinstance(result[0], dict):
+        ls.settings.set_client_settings(result[0])
+    return True
+
+
+async def _exit_with_parent(ls: AgentServer, pid: int) -> None:
+    """The editor died without saying goodbye: stop runs, kill tool processes, exit."""
+    await _parent_gone(pid)
+    log.warning("the editor (pid %d) is gone: exiting", pid)
+    try:
+        await asyncio.wait_for(ls.close(), timeout=5)
+    finally:
+        await kill_all()
+        os._exit(0)
+
+
+async def _parent_gone(pid: int) -> None:
+    """Wait for a process to end: a pidfd becomes readable then (Linux); else poll."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        while _alive(pid):  # noqa: ASYNC110 - no event exists for another process's death
+            await asyncio.sleep(PARENT_POLL_S)
+        return
+    loop = asyncio.get_running_loop()
+    gone: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not gone.done():
+            gone.set_result(None)
+
+    loop.add_reader(fd, readable)
+    try:
+        await gone
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _root(params: t.InitializeParams) -> Any:
+    uris = [f.uri for f in params.workspace_folders or []]
+    if params.root_uri:
+        uris.append(params.root_uri)
+    for uri in uris:
+        try:
+            return uri_to_path(uri)
+        except NotAFileUri:
+            continue
+    return None
+
+
+def _secrets(ls: AgentServer) -> list[str]:
+    key = ls.config.api_key()
+    return [key] if key else []

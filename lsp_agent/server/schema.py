@@ -1,0 +1,74 @@
+"""`schemas/`: JSON Schema for every custom method, update kind, the settings and the CLI's
+JSONL events, generated from the pydantic models (never edited by hand)."""
+
+from __future__ import annotations
+
+import json
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from lsp_agent.agent.events import Event
+from lsp_agent.config import Settings
+from lsp_agent.server import protocol as p
+
+
+def _schema(model: Any) -> dict[str, Any]:
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model.model_json_schema(by_alias=True)
+    return TypeAdapter(model).json_schema(by_alias=True)
+
+
+def update_models() -> list[type[BaseModel]]:
+    union = typing.get_args(p.SessionUpdate)[0]
+    return list(typing.get_args(union))
+
+
+def generate() -> dict[str, dict[str, Any]]:
+    """File name -> schema."""
+    files: dict[str, dict[str, Any]] = {}
+    index: dict[str, Any] = {"protocolVersion": p.PROTOCOL_VERSION, "methods": {}, "updates": {}}
+    for method, (params, result) in p.METHODS.items():
+        stem = method.replace("/", ".")
+        entry: dict[str, str | None] = {"params": None, "result": None}
+        for role, model in (("params", params), ("result", result)):
+            if model is not None:
+                name = f"methods/{stem}.{role}.json"
+                files[name] = _schema(model)
+                entry[role] = name
+        index["methods"][method] = entry
+    for model in update_models():
+        kind = model.model_fields["session_update"].default
+        name = f"updates/{kind}.json"
+        files[name] = _schema(model)
+        index["updates"][kind] = name
+    files["settings.json"] = _schema(Settings)
+    files["events.json"] = _schema(Event)
+    files["index.json"] = index
+    return files
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write(out: Path) -> list[Path]:
+    written = []
+    for name, schema in generate().items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(schema), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale(out: Path) -> list[str]:
+    """Files whose content differs from what the models generate (or that are missing)."""
+    problems = []
+    for name, schema in generate().items():
+        path = out / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != render(schema):
+            problems.append(name)
+    return problems

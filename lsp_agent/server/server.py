@@ -1,0 +1,209 @@
+"""The language server: a pygls server holding the daemon's state, built by a factory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cattrs
+from lsprotocol.types import (
+    INITIALIZE,
+    METHOD_TO_TYPES,
+    InitializeParams,
+    InitializeResult,
+)
+from pydantic import BaseModel, ValidationError
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    LanguageServerProtocol,
+    lsp_method,
+)
+
+from lsp_agent import __version__
+from lsp_agent.agent.session import Session
+from lsp_agent.config import Settings
+from lsp_agent.model.client import ModelClient
+from lsp_agent.server import protocol as p
+from lsp_agent.server.settings import SettingsManager
+from lsp_agent.server.sink import Sequencer
+from lsp_agent.store import AsyncSessionStore
+
+log = logging.getLogger(__name__)
+
+
+def plain_converter() -> cattrs.Converter:
+    """lsprotocol's converter, but custom params and results stay plain dicts (pygls would
+    turn them into namedtuples, renaming keys that are not identifiers)."""
+    from lsprotocol import converters
+
+    converter = converters.get_converter()
+    for cls in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
+        converter.register_structure_hook(cls, lambda obj, c: c(**obj))
+    return converter
+
+
+@dataclass
+class LiveSession:
+    session: Session
+    seq: Sequencer = field(default_factory=Sequencer)
+    task: asyncio.Task[Any] | None = None
+    progress_token: Any = None
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+
+class AgentProtocol(LanguageServerProtocol):
+    """Adds `capabilities.experimental.lspAgent` to pygls's initialize result."""
+
+    @lsp_method(INITIALIZE)
+    def lsp_initialize(self, params: InitializeParams) -> Generator[Any, Any, InitializeResult]:
+        result: InitializeResult = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = {"lspAgent": p.ServerAgentCapabilities().dump()}
+        return result
+
+
+class AgentServer(LanguageServer):
+    def __init__(self, state_dir: Path | None = None) -> None:
+        # Two workers at least: a thread handler awaiting a client reply must not deadlock.
+        super().__init__(
+            "lsp-agent",
+            __version__,
+            protocol_cls=AgentProtocol,
+            converter_factory=plain_converter,
+            max_workers=4,
+        )
+        self.state_dir = state_dir
+        self.settings = SettingsManager(Path.cwd(), self.show_error)
+        self.agent_caps = p.ClientAgentCapabilities()
+        self.store: AsyncSessionStore | None = None
+        self.store_error = "the session store is not open yet (initialize first)"
+        self.sessions: dict[str, LiveSession] = {}
+        self.background: set[asyncio.Task[Any]] = set()
+        self._json = plain_converter()
+        self._models: dict[str, ModelClient] = {}
+        self._windows: dict[str, int] = {}
+
+    # --- state -----------------------------------------------------------------
+
+    @property
+    def config(self) -> Settings:
+        return self.settings.current
+
+    def require_store(self) -> AsyncSessionStore:
+        if self.store is None:
+            raise JsonRpcException(message=f"sessions are unavailable: {self.store_error}")
+        return self.store
+
+    @property
+    def root(self) -> Path:
+        return self.settings.root
+
+    def roots(self) -> list[Path]:
+        from lsp_agent.server.uris import NotAFileUri, uri_to_path
+
+        found = []
+        for folder in self.workspace.folders.values():
+            try:
+                found.append(uri_to_path(folder.uri))
+            except NotAFileUri:
+                continue
+        return found or [self.root]
+
+    def model(self) -> ModelClient:
+        """One client (and connection pool) per model configuration, shared by sessions."""
+        settings = self.config
+        key = settings.model.model_dump_json() + (settings.api_key() or "")
+        client = self._models.get(key)
+        if client is None:
+            client = self._models[key] = ModelClient(settings.model, settings.api_key())
+        return client
+
+    async def window(self) -> int | None:
+        from lsp_agent.agent.session import context_window
+
+        key = self.config.model.model_dump_json()
+        if key not in self._windows:
+            self._windows[key] = await context_window(self.config, self.model())
+        return self._windows[key]
+
+    def spawn(self, job: Any) -> asyncio.Task[Any]:
+        """A background task the server keeps a reference to (and cancels on shutdown)."""
+        task: asyncio.Task[Any] = asyncio.ensure_future(job)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    async def close(self) -> None:
+        for live in self.sessions.values():
+            if live.task is not None:
+                live.task.cancel()
+        tasks = [live.task for live in self.sessions.values() if live.task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for client in self._models.values():
+            await client.aclose()
+        self._models.clear()
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    # --- talking to the client ----------------------------------------------------------
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        self.protocol.notify(method, self._typed(method, params))
+
+    async def request(self, method: str, params: dict[str, Any], msg_id: str) -> Any:
+        """Send a request to the client; the result comes back as plain JSON values."""
+        result = await self.protocol.send_request_async(
+            method, self._typed(method, params), msg_id=msg_id
+        )
+        return self._json.unstructure(result)
+
+    def _typed(self, method: str, params: dict[str, Any]) -> Any:
+        """Standard LSP methods need lsprotocol objects; our own methods send dicts."""
+        known = METHOD_TO_TYPES.get(method)
+        if known is None or known[2] is None:
+            return params
+        params_type: Any = known[2]
+        return self._json.structure(params, params_type)
+
+    def show_error(self, message: str) -> None:
+        log.warning("%s", message)
+        if getattr(self.protocol, "writer", None) is not None:
+            self.notify("window/showMessage", {"type": 1, "message": message})
+
+
+def parse(model: type[BaseModel], params: Any) -> Any:
+    """Params -> a pydantic model; anything invalid is InvalidParams with a clear message."""
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise JsonRpcInvalidParams(message=f"params must be an object, not {type(params).__name__}")
+    try:
+        return model.model_validate(params)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc']) or 'params'}: {err['msg']}"
+            for err in e.errors()
+        )
+        raise JsonRpcInvalidParams(message=f"invalid params: {problems}") from None
+
+
+def create_server(state_dir: Path | None = None) -> AgentServer:
+    """A fresh server with every feature registered (there is no module-level server)."""
+    from lsp_agent.server.features import code_actions, lifecycle, sessions
+
+    server = AgentServer(state_dir)
+    lifecycle.register(server)
+    sessions.register(server)
+    code_actions.register(server)
+    return server
