@@ -28,14 +28,23 @@ SUMMARY_SYSTEM = (
     "Use short bullet points. Do not invent anything."
 )
 RENDER_LIMIT = 2_000  # characters kept of one message when rendering for the summarizer
+# What the loop says when an answer was cut off by the output limit: not a user request.
+CONTINUE_PROMPT = (
+    "Your previous reply was cut off by the output token limit. "
+    "Continue exactly where it stopped, without repeating anything."
+)
 
 Summarizer = Callable[[list[Message]], Awaitable[str]]
 
 
 def latest_request(history: list[Message]) -> int:
-    """Index of the latest user request: it is never dropped or rewritten away."""
+    """Index of the latest user request: it is never dropped or rewritten away.
+
+    The loop's own "continue" prompts are not requests: they stay in the tail, if at all.
+    """
     for i in range(len(history) - 1, -1, -1):
-        if isinstance(history[i], UserMessage):
+        message = history[i]
+        if isinstance(message, UserMessage) and message.content != CONTINUE_PROMPT:
             return i
     return -1
 

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from lsp_agent.agent.compact import (
     Summarizer,
     fallback_summary,
+    latest_request,
     rebuild,
     snip_tool_outputs,
     summary_cut,
@@ -92,15 +93,23 @@ class Conversation:
         snipped = snip_tool_outputs(self.messages, self.counter, specs, goal, 1 if harder else 2)
         if self.estimate(specs) <= goal and reason != "requested":
             return self._event("snip", before, specs, reason) if snipped else None
-        cut = summary_cut(self.messages, self.counter, tail_budget=goal // 2)
+        # Asked for (/compact): summarize it all; else keep a verbatim tail of recent work.
+        tail_budget = 0 if reason == "requested" else goal // 2
+        cut = summary_cut(self.messages, self.counter, tail_budget)
         old = to_summarize(self.messages, cut)
-        if not old:
+        request = latest_request(self.messages)
+        if not old or old == [self.messages[request]]:  # the request alone: nothing to drop
             return self._event("snip", before, specs, reason) if snipped else None
         try:
             summary = await summarize(old)
         except ModelError as e:
             summary = fallback_summary(old, str(e))
-        self.messages = rebuild(self.messages, cut, summary)
+        rebuilt = rebuild(self.messages, cut, summary)
+        if self.counter.prompt(rebuilt, specs) >= self.estimate(specs):
+            # A summary longer than what it replaces (tiny histories, a fallback note):
+            # keep the messages, so compaction never makes the prompt bigger.
+            return self._event("snip", before, specs, reason) if snipped else None
+        self.messages = rebuilt
         await self._checkpoint(carried=self.messages[1:2])
         return self._event("summarize", before, specs, reason)
 

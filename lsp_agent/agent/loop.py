@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lsp_agent.agent.budget import Budget
-from lsp_agent.agent.compact import Summarizer, summary_request
+from lsp_agent.agent.compact import CONTINUE_PROMPT, Summarizer, summary_request
 from lsp_agent.agent.conversation import Conversation
 from lsp_agent.agent.events import (
     EventSink,
@@ -40,10 +40,6 @@ from lsp_agent.model.wire import (
 
 MAX_CONTINUATIONS = 3  # on finish_reason=length
 MAX_EMPTY_RETRIES = 1
-CONTINUE_PROMPT = (
-    "Your previous reply was cut off by the output token limit. "
-    "Continue exactly where it stopped, without repeating anything."
-)
 OVERFLOW_HELP = (
     "The conversation does not fit the model's context window ({window} tokens), even after "
     "compacting it. Start a fresh conversation (/clear or a new session), ask for a smaller "
@@ -142,7 +138,11 @@ async def _loop(
             if overflowed:
                 raise
             overflowed = True  # compact harder, then retry once
-            conversation.learn_window(e.n_ctx)
+            if e.prompt_tokens:  # the server counted the prompt: calibrate against it
+                conversation.counter.calibrate(conversation.messages, tools, e.prompt_tokens)
+            # The window is at most what the server said, else smaller than what was sent.
+            conversation.learn_window(e.n_ctx or conversation.estimate(tools))
+            summarize = summarizer(model, budget, conversation.window)  # sized to the window
             compacted = await conversation.fit(tools, summarize, reason="overflow", force=True)
             if compacted:
                 sink.emit(compacted)
@@ -152,7 +152,8 @@ async def _loop(
         budget.add_usage(turn.usage or Usage())
         if turn.usage and turn.usage.prompt_tokens:
             conversation.counter.calibrate(conversation.messages, tools, turn.usage.prompt_tokens)
-        sink.emit(_usage_event(turn.usage, budget, conversation.window))
+        estimate = conversation.estimate(tools)  # for servers that report no usage
+        sink.emit(_usage_event(turn.usage, budget, conversation.window, estimate))
 
         if not (turn.content.strip() or turn.tool_calls) and empty_retries < MAX_EMPTY_RETRIES:
             empty_retries += 1
@@ -217,11 +218,12 @@ async def _stream_turn(
     raise ModelError("the model stream ended without a result")
 
 
-def _usage_event(usage: Usage | None, budget: Budget, window: int) -> UsageUpdated:
+def _usage_event(usage: Usage | None, budget: Budget, window: int, estimate: int) -> UsageUpdated:
     last = usage or Usage()
+    used = last.prompt_tokens + last.completion_tokens if last.prompt_tokens else estimate
     return UsageUpdated(
         usage=_usage_info(budget.usage),
-        context_used=last.prompt_tokens + last.completion_tokens,
+        context_used=used,
         context_window=window,
         cost_usd=budget.cost,
     )

