@@ -63,8 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing = actions.add_parser("list", help="the sessions, newest first")
     listing.add_argument("--all", action="store_true", help="of every workspace")
     _add_workspace(listing)
-    actions.add_parser("show", help="a session's transcript").add_argument("session_id")
-    actions.add_parser("delete", help="delete a session").add_argument("session_id")
+    show = actions.add_parser("show", help="a session's transcript")
+    delete = actions.add_parser("delete", help="delete a session")
+    for action in (show, delete):
+        action.add_argument("session_id")
+    for action in (listing, show, delete):  # --state-dir also after the action
+        action.add_argument("--state-dir", type=Path, metavar="DIR", default=argparse.SUPPRESS)
 
     undo = sub.add_parser("undo", help="revert the agent's file changes of the last turns")
     undo.add_argument("session_id", nargs="?", help="default: the latest session here")

@@ -40,6 +40,9 @@ class ModelSettings(_Group):
     context_window: int | None = Field(
         None, gt=0, description="Context window in tokens; else asked of the server."
     )
+    compact_at: float = Field(
+        0.8, ge=0.3, le=0.95, description="Compact before a request passes this share of it."
+    )
     max_output_tokens: int | None = Field(None, gt=0)
     temperature: float | None = Field(None, ge=0, le=2)
     pricing: dict[str, Price] = Field(

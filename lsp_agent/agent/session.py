@@ -103,6 +103,7 @@ async def prompt(store: AsyncSessionStore, session: Session, text: str, env: Run
         window,
         transcript=StoreTranscript(store, session.id, turn),
         stored=session.stored,
+        threshold=settings.model.compact_at,
     )
     run_id = await store.start_run(session.id, settings.model.name)
     sink = RecordingSink(env.sink, store, session.id, run_id, turn)

@@ -130,21 +130,47 @@ async def run_command(
     )
     pgid = transport.get_pid()
     processes.register(pgid)
+    watchdog: asyncio.subprocess.Process | None = None
     timed_out = False
     try:
+        watchdog = await _watchdog(pgid)
         async with asyncio.timeout(timeout_s):
             await asyncio.shield(pipes.exited)
     except TimeoutError:
         timed_out = True
     finally:
         # Shielded: a second cancellation must not leave the group running.
-        cleanup = asyncio.ensure_future(_finish(transport, pipes, pgid))
+        cleanup = asyncio.ensure_future(_finish(transport, pipes, pgid, watchdog))
         processes.keep_until_done(cleanup)
         await asyncio.shield(cleanup)
     return Outcome(kept.text(), transport.get_returncode(), timed_out)
 
 
-async def _finish(transport: asyncio.SubprocessTransport, pipes: _Pipes, pgid: int) -> None:
+async def _watchdog(pgid: int) -> asyncio.subprocess.Process | None:
+    """A tiny process that kills the group if this one dies without cleaning up (kill -9):
+    it waits on a pipe only we hold open, so EOF means we are gone."""
+    try:
+        return await asyncio.create_subprocess_exec(
+            "/bin/sh",
+            "-c",
+            'read _; kill -KILL -"$1" 2>/dev/null',
+            "lsp-agent-watchdog",
+            str(pgid),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        return None
+
+
+async def _finish(
+    transport: asyncio.SubprocessTransport,
+    pipes: _Pipes,
+    pgid: int,
+    watchdog: asyncio.subprocess.Process | None,
+) -> None:
     try:
         # Background jobs die with the command; a timed-out command dies here too.
         await processes.kill_group(pgid)
@@ -158,6 +184,10 @@ async def _finish(transport: asyncio.SubprocessTransport, pipes: _Pipes, pgid: i
     finally:
         transport.close()
         processes.unregister(pgid)
+        if watchdog is not None:  # we cleaned up ourselves: stand it down without a kill
+            with contextlib.suppress(ProcessLookupError):
+                watchdog.kill()
+            await watchdog.wait()
 
 
 def describe(outcome: Outcome, timeout_s: float) -> str:
