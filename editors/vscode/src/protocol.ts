@@ -1,0 +1,426 @@
+/**
+ * The agent protocol over LSP, client side: every method name and payload type, spelled once.
+ *
+ * Mirrors `schemas/` (generated from `lsp_agent/server/protocol.py`); see PROTOCOL.md.
+ * `test/unit/protocol.test.ts` checks the method and update names against `schemas/index.json`.
+ * Nothing here imports `vscode`: the Node test drives the real server with these types too.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Client -> server requests and notifications. */
+export const SESSION_NEW = 'agent/session/new';
+export const SESSION_PROMPT = 'agent/session/prompt';
+export const SESSION_CANCEL = 'agent/session/cancel';
+export const SESSION_LIST = 'agent/session/list';
+export const SESSION_LOAD = 'agent/session/load';
+export const SESSION_UNDO = 'agent/session/undo';
+/** Server -> client. */
+export const SESSION_UPDATE = 'agent/session/update';
+export const REQUEST_PERMISSION = 'agent/session/request_permission';
+export const GET_DIAGNOSTICS = 'agent/getDiagnostics';
+export const SAVE_DOCUMENTS = 'agent/saveDocuments';
+/** `workspace/executeCommand` commands the server offers (code actions use fix and ask). */
+export const CMD_FIX = 'lspAgent.fix';
+export const CMD_ASK = 'lspAgent.ask';
+export const CMD_RUN = 'lspAgent.run';
+export const CMD_CANCEL = 'lspAgent.cancel';
+export const CMD_UNDO = 'lspAgent.undo';
+
+export const METHODS = [
+  GET_DIAGNOSTICS,
+  SAVE_DOCUMENTS,
+  SESSION_CANCEL,
+  SESSION_LIST,
+  SESSION_LOAD,
+  SESSION_NEW,
+  SESSION_PROMPT,
+  REQUEST_PERMISSION,
+  SESSION_UNDO,
+  SESSION_UPDATE,
+  CMD_ASK,
+  CMD_CANCEL,
+  CMD_FIX,
+  CMD_RUN,
+  CMD_UNDO,
+] as const;
+
+/** The settings section, in `initializationOptions` and `workspace/configuration`. */
+export const SETTINGS_SECTION = 'lspAgent';
+
+// --- capabilities --------------------------------------------------------------------
+
+/** What this client implements, sent as `capabilities.experimental.lspAgent`. */
+export interface ClientAgentCapabilities {
+  requestPermission: boolean;
+  getDiagnostics: boolean;
+  saveDocuments: boolean;
+}
+
+export const CLIENT_CAPABILITIES: ClientAgentCapabilities = {
+  requestPermission: true,
+  getDiagnostics: true,
+  saveDocuments: true,
+};
+
+/** The server's `capabilities.experimental.lspAgent`. */
+export interface ServerAgentCapabilities {
+  version: number;
+}
+
+// --- LSP shapes carried in payloads (0-based, file:// URIs) ----------------------------
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface Diagnostic {
+  range: Range;
+  message: string;
+  severity?: number | null;
+  source?: string | null;
+  code?: number | string | null;
+  tags?: number[];
+  [extra: string]: unknown;
+}
+
+export interface TextDocumentRef {
+  uri: string;
+  version?: number | null;
+}
+
+// --- client -> server --------------------------------------------------------------
+
+export interface NewSessionParams {
+  cwd?: string | null;
+  title?: string | null;
+}
+
+export interface NewSessionResult {
+  sessionId: string;
+}
+
+export interface TextBlock {
+  type: 'text';
+  text: string;
+}
+
+export interface ResourceLinkBlock {
+  type: 'resource_link';
+  uri: string;
+  name?: string | null;
+}
+
+export type ContentBlock = TextBlock | ResourceLinkBlock;
+
+export interface PromptContext {
+  textDocument?: TextDocumentRef | null;
+  range?: Range | null;
+  diagnostics?: Diagnostic[] | null;
+}
+
+export interface PromptParams {
+  sessionId: string;
+  prompt: ContentBlock[] | string;
+  context?: PromptContext | null;
+  workDoneToken?: number | string | null;
+}
+
+export interface UsageSummary {
+  promptTokens?: number;
+  completionTokens?: number;
+  cachedTokens?: number;
+  reasoningTokens?: number;
+  totalTokens?: number;
+}
+
+export type StopReason =
+  | 'end_turn'
+  | 'max_turns'
+  | 'budget'
+  | 'cancelled'
+  | 'model_error'
+  | 'context_overflow';
+
+export interface PromptResult {
+  stopReason: StopReason;
+  usage: UsageSummary;
+  costUsd?: number | null;
+  turns: number;
+  toolCalls: number;
+  editedUris: string[];
+  error?: string | null;
+  limit?: string | null;
+}
+
+export interface SessionIdParams {
+  sessionId: string;
+}
+
+export type ListSessionsParams = Record<string, never>;
+
+export interface SessionSummary {
+  sessionId: string;
+  title: string;
+  cwd: string;
+  createdAt: string;
+  updatedAt: string;
+  turns: number;
+}
+
+export interface ListSessionsResult {
+  sessions: SessionSummary[];
+}
+
+export interface LoadSessionResult {
+  sessionId: string;
+  /** How many updates were replayed. */
+  updates: number;
+}
+
+export interface UndoParams {
+  sessionId: string;
+  turns?: number;
+  force?: boolean;
+}
+
+export interface UndoResult {
+  revertedUris: string[];
+  conflicts: string[];
+}
+
+// --- server -> client: session updates -----------------------------------------------
+
+export interface TextContent {
+  type: 'text';
+  text: string;
+}
+
+export type ToolKind =
+  | 'read'
+  | 'edit'
+  | 'delete'
+  | 'move'
+  | 'search'
+  | 'execute'
+  | 'think'
+  | 'fetch'
+  | 'other';
+
+export const TOOL_KINDS: readonly ToolKind[] = [
+  'read',
+  'edit',
+  'delete',
+  'move',
+  'search',
+  'execute',
+  'think',
+  'fetch',
+  'other',
+];
+
+export type ToolCallStatus = 'pending' | 'in_progress' | 'completed' | 'failed';
+
+export interface Location {
+  path: string;
+  line?: number | null;
+}
+
+export interface ContentItem {
+  type: 'content';
+  content: TextContent;
+}
+
+export interface DiffItem {
+  type: 'diff';
+  /** Absolute path of the file. */
+  path: string;
+  /** null: the file is created. */
+  oldText: string | null;
+  newText: string;
+}
+
+export type ToolCallContent = ContentItem | DiffItem;
+
+export interface UserMessageChunk {
+  sessionUpdate: 'user_message_chunk';
+  content: TextContent;
+}
+
+export interface AgentMessageChunk {
+  sessionUpdate: 'agent_message_chunk';
+  content: TextContent;
+}
+
+export interface AgentThoughtChunk {
+  sessionUpdate: 'agent_thought_chunk';
+  content: TextContent;
+}
+
+export interface ToolCallStart {
+  sessionUpdate: 'tool_call';
+  toolCallId: string;
+  title: string;
+  kind: ToolKind;
+  status?: 'pending';
+  rawInput?: Record<string, unknown> | string | null;
+  locations?: Location[] | null;
+}
+
+export interface ToolCallUpdate {
+  sessionUpdate: 'tool_call_update';
+  toolCallId: string;
+  status?: 'in_progress' | 'completed' | 'failed' | null;
+  /** A streamed output chunk appends. */
+  content?: ToolCallContent[] | null;
+  rawOutput?: Record<string, unknown> | null;
+}
+
+export type PlanPriority = 'high' | 'medium' | 'low';
+export type PlanStatus = 'pending' | 'in_progress' | 'completed';
+
+export interface PlanEntry {
+  content: string;
+  priority?: PlanPriority;
+  status?: PlanStatus;
+}
+
+export interface PlanUpdate {
+  sessionUpdate: 'plan';
+  /** Always the full list. */
+  entries: PlanEntry[];
+}
+
+export interface Cost {
+  amount: number;
+  currency?: string;
+}
+
+export interface UsageUpdate {
+  sessionUpdate: 'usage_update';
+  /** Context tokens in use. */
+  used: number;
+  size?: number | null;
+  /** The current prompt's cost so far. */
+  cost?: Cost | null;
+}
+
+export interface SessionInfoUpdate {
+  sessionUpdate: 'session_info_update';
+  title?: string | null;
+}
+
+export type SessionUpdate =
+  | UserMessageChunk
+  | AgentMessageChunk
+  | AgentThoughtChunk
+  | ToolCallStart
+  | ToolCallUpdate
+  | PlanUpdate
+  | UsageUpdate
+  | SessionInfoUpdate;
+
+export type SessionUpdateKind = SessionUpdate['sessionUpdate'];
+
+export const UPDATE_KINDS: readonly SessionUpdateKind[] = [
+  'agent_message_chunk',
+  'agent_thought_chunk',
+  'plan',
+  'session_info_update',
+  'tool_call',
+  'tool_call_update',
+  'usage_update',
+  'user_message_chunk',
+];
+
+export interface SessionUpdateParams {
+  sessionId: string;
+  /** Per session, +1 per update; a gap means a lost update. */
+  seq: number;
+  update: SessionUpdate;
+}
+
+// --- server -> client requests -----------------------------------------------------------
+
+export type PermissionOptionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
+
+export interface PermissionOption {
+  optionId: string;
+  name: string;
+  kind: PermissionOptionKind;
+}
+
+export interface PermissionToolCall {
+  toolCallId: string;
+  title: string;
+  kind: ToolKind;
+  status?: 'pending';
+  rawInput?: Record<string, unknown> | null;
+  locations?: Location[] | null;
+  content?: ToolCallContent[] | null;
+}
+
+export interface RequestPermissionParams {
+  sessionId: string;
+  toolCall: PermissionToolCall;
+  options: PermissionOption[];
+}
+
+export type PermissionOutcome =
+  | { outcome: 'selected'; optionId: string }
+  | { outcome: 'cancelled' };
+
+export interface RequestPermissionResult {
+  outcome: PermissionOutcome;
+}
+
+export interface GetDiagnosticsParams {
+  uris?: string[] | null;
+}
+
+export interface DiagnosticsItem {
+  uri: string;
+  diagnostics: Diagnostic[];
+}
+
+export interface GetDiagnosticsResult {
+  items: DiagnosticsItem[];
+}
+
+export interface SaveDocumentsParams {
+  uris: string[];
+}
+
+export interface SaveDocumentsResult {
+  saved: string[];
+}
+
+// --- workspace/executeCommand arguments -----------------------------------------------------
+
+export interface FixCommandArgs {
+  uri: string;
+  range: Range;
+  diagnostics?: Diagnostic[];
+}
+
+export interface AskCommandArgs {
+  uri: string;
+  range: Range;
+  prompt: string;
+}
+
+export interface RunCommandArgs {
+  prompt: string;
+  uri?: string | null;
+  range?: Range | null;
+}
+
+export interface CommandResult {
+  sessionId: string;
+}

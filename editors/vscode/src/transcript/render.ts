@@ -1,0 +1,188 @@
+/**
+ * The transcript state as HTML for the webview: markdown for the assistant, a block per tool
+ * call (icon per kind, status, expandable output, diff buttons), the plan and the usage.
+ * Pure: the unit tests check the rendered state without a webview.
+ */
+
+import MarkdownIt from 'markdown-it';
+import type { DiffItem, PlanEntry } from '../protocol';
+import {
+  type Entry,
+  PLAN_ICON,
+  type ToolEntry,
+  type TranscriptState,
+  formatCost,
+  formatTokens,
+  sessionCost,
+  statusIcon,
+  toolIcon,
+} from './model';
+
+/** Raw HTML in model output is shown as text, never interpreted. */
+const markdown = new MarkdownIt({ html: false, linkify: true, breaks: false });
+
+/** How the server introduces the editor context it appends to a prompt (editor_context.py). */
+const CONTEXT_MARK = '\n\nEditor context:';
+
+/** Show at most this many characters of one tool's output (the end of it). */
+export const OUTPUT_SHOWN = 20_000;
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+export function renderMarkdown(text: string): string {
+  return markdown.render(text);
+}
+
+function icon(name: string, extra = ''): string {
+  const [id, modifier] = name.split('~');
+  const cls = `codicon codicon-${id}${modifier ? ` codicon-modifier-${modifier}` : ''}`;
+  return `<span class="${cls}${extra ? ` ${extra}` : ''}" aria-hidden="true"></span>`;
+}
+
+export function basename(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] || path;
+}
+
+/** Lines added and removed, counted as multisets (cheap, good enough for a label). */
+export function diffStats(diff: Pick<DiffItem, 'oldText' | 'newText'>): { added: number; removed: number } {
+  const before = diff.oldText === null ? [] : diff.oldText.split('\n');
+  const after = diff.newText.split('\n');
+  const counts = new Map<string, number>();
+  for (const line of before) {
+    counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
+  let added = 0;
+  for (const line of after) {
+    const n = counts.get(line) ?? 0;
+    if (n > 0) {
+      counts.set(line, n - 1);
+    } else {
+      added++;
+    }
+  }
+  let removed = 0;
+  for (const n of counts.values()) {
+    removed += n;
+  }
+  return { added, removed };
+}
+
+function renderTool(tool: ToolEntry): string {
+  const id = escapeHtml(tool.toolCallId);
+  const status = tool.status.replace('_', ' ');
+  const parts = [
+    `<details class="tool status-${tool.status}" data-key="tool:${id}">`,
+    `<summary>${icon(toolIcon(tool.kind), 'kind')} <span class="title">${escapeHtml(tool.title)}</span>`,
+    ` <span class="status" title="${status}">${icon(statusIcon(tool.status))} ${status}</span></summary>`,
+  ];
+  if (tool.locations.length) {
+    const links = tool.locations.map((loc) => {
+      const line = typeof loc.line === 'number' ? loc.line : '';
+      const label = basename(loc.path) + (line !== '' ? `:${line}` : '');
+      return `<a href="#" class="location" data-path="${escapeHtml(loc.path)}" data-line="${line}">${escapeHtml(label)}</a>`;
+    });
+    parts.push(`<div class="locations">${links.join(' ')}</div>`);
+  }
+  if (tool.output) {
+    let shown = tool.output;
+    if (shown.length > OUTPUT_SHOWN) {
+      shown = `… (${shown.length - OUTPUT_SHOWN} characters before)\n` + shown.slice(-OUTPUT_SHOWN);
+    }
+    parts.push(`<pre class="output">${escapeHtml(shown)}</pre>`);
+  }
+  parts.push('</details>');
+  // Edits stay visible (outside the collapsed block): one click opens the diff editor.
+  const buttons: string[] = [];
+  tool.diffs.forEach((diff, index) => {
+    const { added, removed } = diffStats(diff);
+    const verb = diff.oldText === null ? 'Created' : 'Edited';
+    buttons.push(
+      `<button class="diff" data-tool="${id}" data-index="${index}" title="${escapeHtml(diff.path)}">` +
+        `${icon('diff')} ${verb} ${escapeHtml(basename(diff.path))} ` +
+        `<span class="added">+${added}</span> <span class="removed">−${removed}</span></button>`,
+    );
+  });
+  if (buttons.length) {
+    parts.push(`<div class="diffs">${buttons.join('')}</div>`);
+  }
+  return parts.join('');
+}
+
+function renderEntry(entry: Entry, index: number): string {
+  switch (entry.type) {
+    case 'user': {
+      // The server appends the editor context to the prompt: show it quieter, folded.
+      const at = entry.text.indexOf(CONTEXT_MARK);
+      const prompt = at >= 0 ? entry.text.slice(0, at) : entry.text;
+      const context =
+        at >= 0
+          ? `<details class="context" data-key="context:${index}"><summary>${escapeHtml(entry.text.slice(at + 2).split('\n')[0]!)}</summary>` +
+            `<pre>${escapeHtml(entry.text.slice(at + 2))}</pre></details>`
+          : '';
+      return `<div class="entry user">${icon('account')}<div class="text">${escapeHtml(prompt)}${context}</div></div>`;
+    }
+    case 'agent':
+      return `<div class="entry agent markdown">${renderMarkdown(entry.text)}</div>`;
+    case 'thought':
+      return (
+        `<details class="entry thought" data-key="thought:${index}"><summary>${icon('lightbulb')} Thinking</summary>` +
+        `<div class="markdown">${renderMarkdown(entry.text)}</div></details>`
+      );
+    case 'tool':
+      return `<div class="entry">${renderTool(entry)}</div>`;
+    case 'note': {
+      const name = entry.level === 'error' ? 'error' : entry.level === 'warning' ? 'warning' : 'info';
+      return `<div class="entry note ${entry.level}">${icon(name)} <span>${escapeHtml(entry.text)}</span></div>`;
+    }
+  }
+}
+
+export function renderPlan(plan: PlanEntry[]): string {
+  if (!plan.length) {
+    return '';
+  }
+  const items = plan.map((e) => {
+    const status = e.status ?? 'pending';
+    return (
+      `<li class="plan-${status} priority-${e.priority ?? 'medium'}">` +
+      `${icon(PLAN_ICON[status] ?? PLAN_ICON.pending)} ${escapeHtml(e.content)}</li>`
+    );
+  });
+  return `<section class="plan"><h3>${icon('checklist')} Plan</h3><ul>${items.join('')}</ul></section>`;
+}
+
+/** "Context 1.2k / 32k tokens · 3.4k tokens · $0.0012" */
+export function usageLine(state: TranscriptState): string {
+  const u = state.usage;
+  const parts: string[] = [];
+  if (u.contextUsed) {
+    const size = u.contextSize ? ` / ${formatTokens(u.contextSize)}` : '';
+    parts.push(`context ${formatTokens(u.contextUsed)}${size}`);
+  }
+  if (u.totalTokens) {
+    parts.push(`${formatTokens(u.totalTokens)} tokens`);
+  }
+  const cost = sessionCost(u);
+  if (cost !== null) {
+    parts.push(formatCost(cost));
+  }
+  return parts.join(' · ');
+}
+
+export function renderTranscript(state: TranscriptState): string {
+  const body = state.entries.map(renderEntry).join('\n');
+  const usage = usageLine(state);
+  const running = state.running ? `<div class="running">${icon('loading~spin')} Working…</div>` : '';
+  const empty = state.entries.length ? '' : '<p class="empty">Ask the agent something: run <b>Agent: Ask…</b>.</p>';
+  const title = state.title ? `<h2 class="session-title">${escapeHtml(state.title)}</h2>` : '';
+  const footer = usage ? `<footer class="usage">${icon('dashboard')} ${escapeHtml(usage)}</footer>` : '';
+  return `${title}${renderPlan(state.plan)}<div class="entries">${body}</div>${running}${empty}${footer}`;
+}

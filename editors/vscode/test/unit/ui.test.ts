@@ -1,0 +1,344 @@
+/** The VS Code side, against the mocked `vscode` module: status bar, commands, client wiring. */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { AgentCapabilitiesFeature, AgentClient, type CommandRouter } from '../../src/client';
+import { AgentCommands, editorContext, sessionPickItems } from '../../src/commands';
+import { AgentController, type Connection } from '../../src/controller';
+import { DiffDocuments } from '../../src/diffs';
+import type { PromptResult } from '../../src/protocol';
+import { FIX_FILE_PROMPT, FIX_PROMPT, askRequest, covering, fixRequest, runRequest } from '../../src/routing';
+import { AgentStatusBar, statusView } from '../../src/statusBar';
+import { TranscriptModel } from '../../src/transcript/model';
+import * as vscode from '../vscode.mock';
+
+const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+const DONE: PromptResult = { stopReason: 'end_turn', usage: { totalTokens: 1200 }, costUsd: 0.004, turns: 1, toolCalls: 0, editedUris: [] };
+
+function recordingConnection() {
+  const sent: Array<[string, unknown]> = [];
+  const connection: Connection = {
+    sendRequest: async <R>(method: string, params: unknown): Promise<R> => {
+      sent.push([method, params]);
+      if (method === 'agent/session/new') {
+        return { sessionId: 's1' } as R;
+      }
+      if (method === 'agent/session/list') {
+        return {
+          sessions: [{ sessionId: 'old', title: 'Fix add', cwd: '/ws', createdAt: '', updatedAt: new Date().toISOString(), turns: 2 }],
+        } as R;
+      }
+      if (method === 'agent/session/load') {
+        return { sessionId: 'old', updates: 0 } as R;
+      }
+      return DONE as R;
+    },
+    sendNotification: () => undefined,
+  };
+  return { connection, sent };
+}
+
+function fakeEditor(selection = new vscode.Selection(new vscode.Position(1, 0), new vscode.Position(2, 4))) {
+  return {
+    document: { uri: vscode.Uri.file('/ws/app.py'), version: 7 },
+    selection,
+  };
+}
+
+function setup() {
+  const controller = new AgentController();
+  const { connection, sent } = recordingConnection();
+  controller.setConnection(connection);
+  const view = { show: vi.fn(async () => undefined) };
+  const output = vscode.window.createOutputChannel();
+  const context = { secrets: { store: vi.fn(), delete: vi.fn(), get: vi.fn() } };
+  const commands = new AgentCommands(context as never, controller, view as never, output as never);
+  return { controller, sent, view, commands, context };
+}
+
+beforeEach(() => vscode.resetVscodeMock());
+
+describe('status bar', () => {
+  it('shows idle, running (click cancels) and the session usage', () => {
+    const model = new TranscriptModel('s');
+    expect(statusView(undefined, true)).toEqual({
+      text: '$(hubot) Agent',
+      tooltip: 'lsp-agent is idle: click to show the transcript',
+      command: 'lsp-agent.showTranscript',
+    });
+    model.setRunning(true);
+    model.apply({ sessionId: 's', seq: 0, update: { sessionUpdate: 'usage_update', used: 2048, size: 8192, cost: { amount: 0.0021 } } });
+    expect(statusView(model.state, true)).toEqual({
+      text: '$(loading~spin) Agent · 2.05k tokens · $0.0021',
+      tooltip: 'lsp-agent is working: click to cancel',
+      command: 'lsp-agent.cancel',
+    });
+    model.finishPrompt(DONE);
+    expect(statusView(model.state, true).text).toBe('$(hubot) Agent · 1.2k tokens · $0.0040');
+    expect(statusView(model.state, false).command).toBe('lsp-agent.showLog');
+  });
+
+  it('follows the controller and sets the lspAgent.running context', async () => {
+    const { controller } = setup();
+    const bar = new AgentStatusBar(controller);
+    const item = vscode.statusBarItems[0]!;
+    expect(item.text).toBe('$(hubot) Agent');
+    await controller.setCurrent('s1');
+    controller.current!.setRunning(true);
+    controller.handleUpdate({ sessionId: 's1', seq: 0, update: { sessionUpdate: 'usage_update', used: 10 } });
+    expect(item.text).toBe('$(loading~spin) Agent · 10 tokens');
+    expect(item.command).toBe('lsp-agent.cancel');
+    expect(vscode.commands.executeCommand).toHaveBeenCalledWith('setContext', 'lspAgent.running', true);
+    bar.dispose();
+  });
+});
+
+describe('commands', () => {
+  it('registers every palette command of package.json', () => {
+    const { commands } = setup();
+    commands.register();
+    const registered = vscode.commands.registerCommand.mock.calls.map((c) => c[0]);
+    const contributed = (pkg.contributes.commands as Array<{ command: string }>).map((c) => c.command);
+    expect(registered.sort()).toEqual(contributed.sort());
+    // and none collides with a command vscode-languageclient registers for the server
+    expect(contributed.filter((c) => c.startsWith('lspAgent.'))).toEqual([]);
+  });
+
+  it('Agent: Ask… sends the prompt with the active file and selection', async () => {
+    const { commands, sent, view } = setup();
+    vscode.window.activeTextEditor = fakeEditor();
+    vscode.window.showInputBox.mockResolvedValueOnce('  explain this  ');
+    await commands.askCommand();
+    expect(sent.at(-1)).toEqual([
+      'agent/session/prompt',
+      {
+        sessionId: 's1',
+        prompt: 'explain this',
+        context: {
+          textDocument: { uri: 'file:///ws/app.py', version: 7 },
+          range: { start: { line: 1, character: 0 }, end: { line: 2, character: 4 } },
+        },
+      },
+    ]);
+    expect(view.show).toHaveBeenCalled();
+  });
+
+  it('Agent: Ask… without a selection sends the file only, and nothing when dismissed', async () => {
+    const { commands, sent } = setup();
+    const editor = fakeEditor(new vscode.Selection(new vscode.Position(0, 0), new vscode.Position(0, 0)));
+    expect(editorContext(editor as never)).toEqual({ textDocument: { uri: 'file:///ws/app.py', version: 7 } });
+    vscode.window.showInputBox.mockResolvedValueOnce(undefined);
+    await commands.askCommand();
+    expect(sent).toEqual([]);
+  });
+
+  it('Agent: Fix Problems in This File sends its errors and warnings', async () => {
+    const { commands, sent } = setup();
+    vscode.window.activeTextEditor = fakeEditor();
+    const error = new vscode.Diagnostic(new vscode.Range(4, 2, 4, 8), 'undefined name', vscode.DiagnosticSeverity.Error);
+    const hint = new vscode.Diagnostic(new vscode.Range(1, 0, 1, 1), 'style', vscode.DiagnosticSeverity.Hint);
+    const warning = new vscode.Diagnostic(new vscode.Range(9, 0, 9, 3), 'unused', vscode.DiagnosticSeverity.Warning);
+    vscode.languages.getDiagnostics.mockReturnValue([error, hint, warning]);
+    await commands.fixFile();
+    const [method, params] = sent.at(-1)! as [string, { prompt: string; context: { diagnostics: unknown[]; range: unknown } }];
+    expect(method).toBe('agent/session/prompt');
+    expect(params.prompt).toBe(FIX_FILE_PROMPT);
+    expect(params.context.diagnostics).toHaveLength(2);
+    expect(params.context.range).toEqual({ start: { line: 4, character: 2 }, end: { line: 9, character: 3 } });
+  });
+
+  it('Agent: Fix Problems in This File says so when there is nothing to fix', async () => {
+    const { commands, sent } = setup();
+    vscode.window.activeTextEditor = fakeEditor();
+    await commands.fixFile();
+    expect(sent).toEqual([]);
+    expect(vscode.window.showInformationMessage).toHaveBeenCalledWith('lsp-agent: this file has no errors or warnings to fix.');
+  });
+
+  it('"Ask agent about selection" asks for the prompt, then runs it', async () => {
+    const { commands, sent } = setup();
+    vscode.window.showInputBox.mockResolvedValueOnce('rename it');
+    const range = { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } };
+    await commands.ask({ uri: 'file:///ws/app.py', range });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(vscode.window.showInputBox).toHaveBeenCalledOnce();
+    expect(sent.at(-1)).toEqual([
+      'agent/session/prompt',
+      { sessionId: 's1', prompt: 'rename it', context: { textDocument: { uri: 'file:///ws/app.py' }, range } },
+    ]);
+  });
+
+  it('"Ask agent to fix" runs at once in the current session', async () => {
+    const { commands, sent } = setup();
+    const diagnostic = { range: { start: { line: 1, character: 4 }, end: { line: 1, character: 9 } }, message: 'bad', severity: 1 };
+    await commands.fix({ uri: 'file:///ws/app.py', range: diagnostic.range, diagnostics: [diagnostic] });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sent.at(-1)![1]).toMatchObject({ prompt: FIX_PROMPT, context: { diagnostics: [diagnostic] } });
+  });
+
+  it('a busy session offers to cancel instead of queueing', async () => {
+    const { commands, controller, sent } = setup();
+    await controller.setCurrent('s1');
+    controller.current!.setRunning(true);
+    vscode.window.showWarningMessage.mockResolvedValueOnce('Cancel It');
+    const cancel = vi.spyOn(controller, 'cancel');
+    await commands.send('more');
+    expect(cancel).toHaveBeenCalled();
+    expect(sent).toEqual([]);
+  });
+
+  it('Agent: Resume Session… picks from agent/session/list and loads it', async () => {
+    const { commands, sent, controller } = setup();
+    vscode.window.showQuickPick.mockImplementationOnce(async (items: Array<{ sessionId: string }>) => items[0]);
+    await commands.resume();
+    expect(sent.map(([m]) => m)).toEqual(['agent/session/list', 'agent/session/load']);
+    expect(controller.current!.state.sessionId).toBe('old');
+    const [item] = sessionPickItems([{ sessionId: 'x', title: '', cwd: '/ws', createdAt: '', updatedAt: 'not a date', turns: 1 }]);
+    expect(item).toMatchObject({ label: '(untitled session)', description: '1 turn · not a date', detail: '/ws' });
+  });
+
+  it('Agent: Set API Key stores the key in SecretStorage, never in settings, and restarts', async () => {
+    const { commands, context } = setup();
+    const client = { restart: vi.fn(async () => true) };
+    commands.attach(client as never);
+    vscode.window.showInputBox.mockResolvedValueOnce(' sk-test ');
+    await commands.setApiKey();
+    expect(context.secrets.store).toHaveBeenCalledWith('lspAgent.apiKey', 'sk-test');
+    expect(client.restart).toHaveBeenCalled();
+    expect(vscode.window.showInputBox.mock.calls[0]![0]).toMatchObject({ password: true });
+    const config = vscode.workspace.getConfiguration('lspAgent');
+    expect(config.update).not.toHaveBeenCalled();
+    vscode.window.showInputBox.mockResolvedValueOnce('');
+    await commands.setApiKey();
+    expect(context.secrets.delete).toHaveBeenCalledWith('lspAgent.apiKey');
+  });
+});
+
+describe('routing the server commands', () => {
+  const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } };
+
+  it('checks the arguments', () => {
+    expect(() => fixRequest({})).toThrow('lspAgent.fix needs');
+    expect(() => askRequest({ uri: 'file:///a' })).toThrow('lspAgent.ask needs { uri, range }');
+    expect(() => askRequest({ uri: 'file:///a', range }, '  ')).toThrow('needs a prompt');
+    expect(() => runRequest({ prompt: '' })).toThrow('lspAgent.run needs { prompt }');
+  });
+
+  it('turns lspAgent.run into a prompt with optional context', () => {
+    expect(runRequest({ prompt: 'go' })).toEqual({ prompt: 'go' });
+    expect(runRequest({ prompt: 'go', uri: 'file:///a', range })).toEqual({
+      prompt: 'go',
+      context: { textDocument: { uri: 'file:///a' }, range },
+    });
+    expect(covering([])).toBeUndefined();
+  });
+});
+
+describe('the language client', () => {
+  it('advertises capabilities.experimental.lspAgent and reads the server version', () => {
+    const feature = new AgentCapabilitiesFeature();
+    const capabilities: { experimental?: unknown } = { experimental: { other: 1 } };
+    feature.fillClientCapabilities(capabilities);
+    expect(capabilities.experimental).toEqual({
+      other: 1,
+      lspAgent: { requestPermission: true, getDiagnostics: true, saveDocuments: true },
+    });
+    feature.initialize({ experimental: { lspAgent: { version: 1 } } } as never);
+    expect(feature.serverVersion).toBe(1);
+    expect(feature.getState()).toEqual({ kind: 'static' });
+  });
+
+  function makeClient() {
+    const controller = new AgentController();
+    const router: CommandRouter = { ask: vi.fn(async () => 'asked'), fix: vi.fn(async () => 'fixed'), run: vi.fn(async () => 'ran') };
+    const context = {
+      extension: { packageJSON: pkg },
+      secrets: { get: vi.fn(async () => 'sk-secret') },
+      extensionUri: vscode.Uri.file('/ext'),
+    };
+    const output = vscode.window.createOutputChannel();
+    const agent = new AgentClient(context as never, controller, output as never, new DiffDocuments(), router);
+    const launch = { command: '/bin/true', args: ['serve'] };
+    const client = (agent as unknown as { createClient: (l: unknown, e: unknown, c?: string) => unknown }).createClient(launch, {}, undefined) as {
+      clientOptions: {
+        middleware: {
+          executeCommand: (c: string, a: unknown[], n: (c: string, a: unknown[]) => unknown) => unknown;
+          workspace: { configuration: (p: unknown, t: unknown, n: (...x: unknown[]) => unknown) => Promise<unknown> };
+        };
+        initializationOptions: () => unknown;
+        synchronize?: { configurationSection?: string };
+        documentSelector: unknown;
+      };
+    };
+    return { client, router, agent };
+  }
+
+  it('routes the code-action commands to the extension and others to the server', async () => {
+    const { client, router } = makeClient();
+    const next = vi.fn(() => 'server');
+    const execute = client.clientOptions.middleware.executeCommand;
+    expect(await execute('lspAgent.fix', [{ uri: 'u' }], next)).toBe('fixed');
+    expect(await execute('lspAgent.ask', [{ uri: 'u' }], next)).toBe('asked');
+    expect(await execute('lspAgent.run', [{ prompt: 'p' }], next)).toBe('ran');
+    expect(router.fix).toHaveBeenCalledWith({ uri: 'u' });
+    expect(execute('lspAgent.undo', [{ sessionId: 's' }], next)).toBe('server');
+    expect(next).toHaveBeenCalledWith('lspAgent.undo', [{ sessionId: 's' }]);
+  });
+
+  it('sends the user settings as initializationOptions and answers workspace/configuration with them', async () => {
+    vscode.configuration.set('lspAgent.model.baseUrl', { defaultValue: 'http://127.0.0.1:8080/v1', globalValue: 'http://gpu/v1' });
+    vscode.configuration.set('lspAgent.limits.maxTurns', { defaultValue: 50 });
+    vscode.configuration.set('lspAgent.server.command', { defaultValue: 'lsp-agent', globalValue: '/x/lsp-agent' });
+    const { client } = makeClient();
+    expect(client.clientOptions.initializationOptions()).toEqual({ lspAgent: { model: { baseUrl: 'http://gpu/v1' } } });
+    // no synchronize.configurationSection: it would push VS Code's whole section at startup
+    expect(client.clientOptions.synchronize?.configurationSection).toBeUndefined();
+    // VS Code's own answer has the defaults and lspAgent.server: the server gets neither.
+    const vscodeAnswer = { model: { baseUrl: 'http://gpu/v1' }, limits: { maxTurns: 50 }, server: { command: '/x/lsp-agent' } };
+    const next = vi.fn(async () => [vscodeAnswer, { tabSize: 4 }]);
+    const params = { items: [{ section: 'lspAgent' }, { section: 'editor' }] };
+    const answer = await client.clientOptions.middleware.workspace.configuration(params, undefined, next);
+    expect(answer).toEqual([{ model: { baseUrl: 'http://gpu/v1' } }, { tabSize: 4 }]);
+    const group = await client.clientOptions.middleware.workspace.configuration({ items: [{ section: 'lspAgent.model' }] }, undefined, async () => [{}]);
+    expect(group).toEqual([{ baseUrl: 'http://gpu/v1' }]);
+  });
+
+  it('pushes a change of the server settings, filtered, and ignores the rest', () => {
+    vscode.configuration.set('lspAgent.model.name', { defaultValue: 'default', globalValue: 'qwen' });
+    const { agent } = makeClient();
+    const send = vi.fn(async () => undefined);
+    (agent as unknown as { client: unknown }).client = { sendNotification: send };
+    const change = (...sections: string[]) => ({ affectsConfiguration: (s: string) => sections.some((x) => x === s || x.startsWith(`${s}.`)) });
+    agent.settingsChanged(change('lspAgent.model.name'));
+    expect(send).toHaveBeenCalledWith('workspace/didChangeConfiguration', { settings: { lspAgent: { model: { name: 'qwen' } } } });
+    send.mockClear();
+    agent.settingsChanged(change('lspAgent.server.command')); // a restart handles this one
+    agent.settingsChanged(change('editor.fontSize'));
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('syncs every file document', () => {
+    const { client } = makeClient();
+    expect(client.clientOptions.documentSelector).toEqual([{ scheme: 'file' }, { scheme: 'untitled' }]);
+  });
+
+  it('puts the stored API key in the server environment under model.apiKeyEnv, and explains a missing server', async () => {
+    vscode.configuration.set('lspAgent.model.apiKeyEnv', { defaultValue: 'OPENAI_API_KEY', globalValue: 'MY_KEY' });
+    vscode.configuration.set('lspAgent.server.command', { defaultValue: 'lsp-agent', globalValue: '/no/such/lsp-agent' });
+    const controller = new AgentController();
+    const secrets = { get: vi.fn(async () => 'sk-secret') };
+    const output = vscode.window.createOutputChannel();
+    const agent = new AgentClient({ extension: { packageJSON: pkg }, secrets } as never, controller, output as never, new DiffDocuments(), {} as never);
+    expect((await agent.serverEnvironment()).MY_KEY).toBe('sk-secret');
+    expect(secrets.get).toHaveBeenCalledWith('lspAgent.apiKey');
+    vscode.window.showErrorMessage.mockResolvedValueOnce('Open Settings');
+    expect(await agent.start()).toBe(false);
+    const message = vscode.window.showErrorMessage.mock.calls[0]![0] as string;
+    expect(message).toContain('"/no/such/lsp-agent" was not found');
+    expect(message).toContain('pip install lsp-agent');
+    expect(vscode.window.showErrorMessage.mock.calls[0]!.slice(1)).toEqual(['Open Settings', 'Show Log']);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(vscode.commands.executeCommand).toHaveBeenCalledWith('workbench.action.openSettings', 'lspAgent.server');
+  });
+});
