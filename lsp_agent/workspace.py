@@ -26,6 +26,9 @@ class PathOutsideWorkspace(WorkspaceError):
     pass
 
 
+AGAIN = "read it again, then redo the change."
+
+
 class StaleDocument(WorkspaceError):
     """The document changed between reading and writing (the editor refused the edit)."""
 
@@ -248,16 +251,20 @@ class DiskWorkspace:
             st = os.stat(before.path)
         except (FileNotFoundError, NotADirectoryError):
             if before.exists:
-                raise StaleDocument(f"{shown} was deleted since it was read.") from None
+                raise StaleDocument(
+                    f"{shown} was deleted since it was read; read it again, then redo the change."
+                ) from None
             return None
         if stat.S_ISDIR(st.st_mode):
             raise WorkspaceError(f"{shown} is a directory; it cannot be written as a file.")
         if not before.exists:
-            raise StaleDocument(f"{shown} was created by someone else since it was checked.")
+            raise StaleDocument(f"{shown} was created by someone else meanwhile; {AGAIN}")
         expected = encode_text(before.text, before.eol)
         # Size first: a cheap reject before reading the whole file.
         if st.st_size != len(expected) or before.path.read_bytes() != expected:
-            raise StaleDocument(f"{shown} changed on disk since it was read.")
+            raise StaleDocument(
+                f"{shown} changed on disk since it was read; read it again, then redo the change."
+            )
         return stat.S_IMODE(st.st_mode)
 
     async def delete(self, path: Path) -> None:

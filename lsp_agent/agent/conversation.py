@@ -16,7 +16,7 @@ from lsp_agent.agent.compact import (
 from lsp_agent.agent.events import Compacted
 from lsp_agent.agent.tokens import TokenCounter
 from lsp_agent.model.errors import ModelError
-from lsp_agent.model.wire import Message, SystemMessage
+from lsp_agent.model.wire import AssistantMessage, Message, SystemMessage
 
 Specs = list[dict[str, Any]]
 
@@ -54,6 +54,12 @@ class Conversation:
         self.threshold = threshold
         self._transcript = transcript
         self._stored = len(messages) if stored is None else stored  # messages in the store
+        self.tool_ids = {  # every tool call id used so far, kept unique by the loop
+            call.id
+            for m in messages
+            if isinstance(m, AssistantMessage)
+            for call in m.tool_calls or []
+        }
 
     async def add(self, *messages: Message) -> None:
         """Append and persist, one message at a time: a crash loses at most the one in flight."""

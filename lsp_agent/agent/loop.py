@@ -158,7 +158,7 @@ async def _loop(
         if not (turn.content.strip() or turn.tool_calls) and empty_retries < MAX_EMPTY_RETRIES:
             empty_retries += 1
             continue
-        _unique_ids(turn.tool_calls)
+        _unique_ids(turn.tool_calls, conversation.tool_ids)
         await conversation.add(turn.to_message())
         budget.turns += 1
 
@@ -233,12 +233,13 @@ def _usage_info(usage: Usage) -> UsageInfo:
     return UsageInfo(**usage.model_dump(), total_tokens=usage.total_tokens)
 
 
-def _unique_ids(calls: list[ToolCall]) -> None:
-    """Some servers repeat or omit ids; results are matched by id, so make them unique."""
-    seen: set[str] = set()
-    for i, call in enumerate(calls):
-        if not call.id or call.id in seen:
-            call.id = f"{call.id or 'call'}_{i}"
+def _unique_ids(calls: list[ToolCall], seen: set[str]) -> None:
+    """Some servers omit ids, or send `call_0` every turn; results (and editors showing
+    tool calls) match by id, so ids are made unique within the session."""
+    for call in calls:
+        base, n = call.id or "call", 1
+        while call.id in seen or not call.id:
+            call.id, n = f"{base}_{n}", n + 1
         seen.add(call.id)
 
 

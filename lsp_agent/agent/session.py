@@ -6,6 +6,7 @@ workspace view, event sink and permission gate.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,39 @@ async def context_window(settings: Settings, model: ModelClient) -> int:
 
 async def prompt(store: AsyncSessionStore, session: Session, text: str, env: RunEnv) -> RunFinished:
     """Run one prompt (or a slash command) in a session, recording everything."""
+    try:
+        conversation, runner, sink, instructions = await _prepare(store, session, text, env)
+    except asyncio.CancelledError:  # cancelled before the loop took over: still a clean stop
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        finished = RunFinished(
+            stop_reason="cancelled", usage=UsageInfo(), turns=0, tool_calls=0, duration_s=0
+        )
+        env.sink.emit(finished)
+        return finished
+    try:
+        if text.strip() in SLASH_COMMANDS:
+            return await _slash(text.strip(), conversation, runner, env, sink)
+        return await run_agent(
+            text,
+            conversation,
+            model=env.model,
+            runner=runner,
+            sink=sink,
+            settings=env.settings,
+            instructions=instructions,
+        )
+    finally:
+        session.messages = conversation.messages[1:]
+        session.stored = conversation.stored
+        await sink.flush()
+
+
+async def _prepare(
+    store: AsyncSessionStore, session: Session, text: str, env: RunEnv
+) -> tuple[Conversation, ToolRunner, RecordingSink, list[str]]:
+    """The conversation, tool runner and recording sink of one prompt."""
     settings = env.settings
     if session.counter is None or session.counter.model != settings.model.name:
         session.counter = TokenCounter(settings.model.name)
@@ -105,31 +139,14 @@ async def prompt(store: AsyncSessionStore, session: Session, text: str, env: Run
         stored=session.stored,
         threshold=settings.model.compact_at,
     )
-    run_id = await store.start_run(session.id, settings.model.name)
-    sink = RecordingSink(env.sink, store, session.id, run_id, turn)
-    runner = ToolRunner(env.tools, env.workspace, session.permissions, settings, sink.emit)
     if not session.info.title and text.strip() not in SLASH_COMMANDS:
         title = title_from_prompt(text)
         await store.set_title(session.id, title)
         session.info = session.info.model_copy(update={"title": title})
-    try:
-        if text.strip() in SLASH_COMMANDS:
-            finished = await _slash(text.strip(), conversation, runner, env, sink)
-        else:
-            finished = await run_agent(
-                text,
-                conversation,
-                model=env.model,
-                runner=runner,
-                sink=sink,
-                settings=settings,
-                instructions=instructions.files,
-            )
-    finally:
-        session.messages = conversation.messages[1:]
-        session.stored = conversation.stored
-        await sink.flush()
-    return finished
+    run_id = await store.start_run(session.id, settings.model.name)
+    sink = RecordingSink(env.sink, store, session.id, run_id, turn)
+    runner = ToolRunner(env.tools, env.workspace, session.permissions, settings, sink.emit)
+    return conversation, runner, sink, instructions.files
 
 
 async def _slash(

@@ -89,6 +89,7 @@ class ToolRunner:
             )
             if not verdict.allowed:
                 return self._finish(call, "denied", verdict.reason)
+            ctx.approved = diff
             self.emit(ToolCallProgress(tool_call_id=call.id))
             result = await tool.run(args, ctx)
         except (ToolError, WorkspaceError) as e:

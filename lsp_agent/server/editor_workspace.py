@@ -93,6 +93,8 @@ class EditorWorkspace(DiskWorkspace):
             return None
         if self._save is not None:
             saved = set(await self._save(uris))
+            for uri in saved:  # on disk now; the agent's next edit adds it again
+                self.edited_buffers.pop(uri, None)
             uris = [u for u in uris if u not in saved]
             if not uris:
                 return None

@@ -32,13 +32,19 @@ class EditorGate:
     """`request(method, params, msg_id)` sends a request to the client and awaits its result."""
 
     def __init__(
-        self, session_id: str, request: Request, notify: Notify, *, agent_protocol: bool
+        self,
+        session_id: str,
+        request: Request,
+        notify: Notify,
+        *,
+        agent_protocol: bool,
     ) -> None:
         self.session_id = session_id
         self._request, self._notify = request, notify
         self._agent_protocol = agent_protocol
 
     async def ask(self, request: PermissionRequest) -> Decision:
+        # The engine checks that the edit it applies is the diff shown here.
         if self._agent_protocol:
             return await self._ask_agent(request)
         return await self._ask_message(request)

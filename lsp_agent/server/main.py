@@ -10,9 +10,10 @@ import asyncio
 import atexit
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 from lsp_agent.server.server import AgentServer, create_server
 from lsp_agent.tools.processes import kill_all_now
@@ -76,8 +77,22 @@ def serve(tcp: str | None, log_level: str, log_file: Path | None, state_dir: Pat
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
         return 0
-    # JSON-RPC owns the real stdout; a stray print anywhere goes to stderr instead.
-    frames = sys.stdout.buffer
-    sys.stdout = sys.stderr
-    server.start_io(sys.stdin.buffer, frames)
+    messages, frames = own_stdio()
+    server.start_io(messages, frames)
     return 0
+
+
+def own_stdio() -> tuple[BinaryIO, BinaryIO]:
+    """JSON-RPC gets private copies of file descriptors 0 and 1. The originals then point
+    at /dev/null and stderr, so nothing else can read the client's messages or write into
+    the stream: not a stray print(), not a library writing to fd 1, and not a child
+    process (which inherits 0 and 1)."""
+    sys.stdout.flush()
+    messages = os.fdopen(os.dup(0), "rb")
+    frames = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return messages, frames

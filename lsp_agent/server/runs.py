@@ -7,7 +7,9 @@ import asyncio
 import uuid
 from typing import Any
 
-from lsp_agent.agent.events import RunFinished
+from pygls.exceptions import JsonRpcException
+
+from lsp_agent.agent.events import RunFinished, UsageInfo
 from lsp_agent.agent.session import RunEnv, prompt
 from lsp_agent.server import protocol as p
 from lsp_agent.server.diagnostics import diagnostics_tool, with_feedback
@@ -15,6 +17,7 @@ from lsp_agent.server.editor_workspace import EditorWorkspace
 from lsp_agent.server.gate import EditorGate
 from lsp_agent.server.server import AgentServer, LiveSession
 from lsp_agent.server.sink import Progress, UpdateSink
+from lsp_agent.store import AsyncSessionStore
 from lsp_agent.tools import default_tools
 from lsp_agent.tools.base import ToolSet
 
@@ -34,19 +37,63 @@ async def run_prompt(
             "it with agent/session/cancel"
         )
     store = ls.require_store()
-    progress = Progress(ls.notify, token if token is not None else await _new_token(ls))
-    progress("begin", title="Agent", message=_first_line(text), cancellable=True)
-    live.progress_token = progress.token
-    env = await _environment(ls, live, progress)
-    live.task = asyncio.ensure_future(prompt(store, live.session, text, env))
+    # The session is taken before the first await, so a second prompt sent at the same
+    # time sees it busy; and the three ways to cancel all reach the task from now on.
+    live.progress_token = token
+    live.task = task = asyncio.ensure_future(_run(ls, live, store, text, token))
     try:
-        return await asyncio.shield(live.task)
+        return await asyncio.shield(task)
     except asyncio.CancelledError:
-        live.task.cancel()
-        await asyncio.gather(live.task, return_exceptions=True)
+        if not _cancelling():  # the run was cancelled, not this request: a normal stop
+            return _cancelled_run()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         raise
+
+
+async def _run(
+    ls: AgentServer, live: LiveSession, store: AsyncSessionStore, text: str, token: Any
+) -> RunFinished:
+    progress = Progress(None, None)
+    outcome = "failed"
+    try:
+        if token is None:
+            token = live.progress_token = await _new_token(ls)
+        progress = Progress(ls.notify, token)
+        progress("begin", title="Agent", message=_first_line(text), cancellable=True)
+        sink = UpdateSink(live.session.id, ls.notify, live.seq, progress)
+        env = await _environment(ls, live, sink)
+        title = live.session.info.title
+        try:
+            return await prompt(store, live.session, text, env)
+        finally:
+            if live.session.info.title != title:  # the first prompt named the session
+                sink.send_update(p.SessionInfoUpdate(title=live.session.info.title))
+    except asyncio.CancelledError:
+        # Cancelled before the engine's loop took over (which reports a cancel itself).
+        _uncancel()
+        outcome = "cancelled"
+        return _cancelled_run()
     finally:
+        progress("end", message=outcome)  # unless the engine's RunFinished ended it
         live.progress_token = None
+
+
+def _cancelled_run() -> RunFinished:
+    return RunFinished(
+        stop_reason="cancelled", usage=UsageInfo(), turns=0, tool_calls=0, duration_s=0
+    )
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _uncancel() -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
 
 
 def editor_workspace(ls: AgentServer) -> EditorWorkspace:
@@ -61,7 +108,7 @@ def editor_workspace(ls: AgentServer) -> EditorWorkspace:
     )
 
 
-async def _environment(ls: AgentServer, live: LiveSession, progress: Progress) -> RunEnv:
+async def _environment(ls: AgentServer, live: LiveSession, sink: UpdateSink) -> RunEnv:
     settings = ls.config
     caps = ls.agent_caps
     workspace = editor_workspace(ls)
@@ -78,13 +125,16 @@ async def _environment(ls: AgentServer, live: LiveSession, progress: Progress) -
     # Without the agent capability, window/showMessageRequest asks; a client that cannot
     # answer it makes the gate fail, and a failed gate denies.
     gate = EditorGate(
-        live.session.id, ls.request, ls.notify, agent_protocol=caps.request_permission
+        live.session.id,
+        ls.request,
+        ls.notify,
+        agent_protocol=caps.request_permission,
     )
     return RunEnv(
         settings=settings,
         model=ls.model(),
         workspace=workspace,
-        sink=UpdateSink(live.session.id, ls.notify, live.seq, progress),
+        sink=sink,
         gate=gate,
         tools=ToolSet(tools),
         window=await ls.window(),
@@ -93,10 +143,13 @@ async def _environment(ls: AgentServer, live: LiveSession, progress: Progress) -
 
 async def _apply_edit(ls: AgentServer, params: dict[str, Any]) -> tuple[bool, str | None]:
     msg_id = f"edit-{uuid.uuid4().hex[:12]}"
-    result = await ls.request("workspace/applyEdit", params, msg_id)
+    try:
+        result = await ls.request("workspace/applyEdit", params, msg_id)
+    except JsonRpcException as e:  # an error, or an answer that could not be read
+        return False, f"the editor answered with an error: {e.message}"
     if not isinstance(result, dict):
         return False, "no answer"
-    return bool(result.get("applied")), result.get("failureReason")
+    return result.get("applied") is True, result.get("failureReason")
 
 
 async def _save(ls: AgentServer, uris: list[str]) -> list[str]:

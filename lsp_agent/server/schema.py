@@ -55,8 +55,12 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def write(out: Path) -> list[Path]:
+    """Write every schema, and remove the ones no longer generated."""
+    files = generate()
+    for name in _obsolete(out, files):
+        (out / name).unlink()
     written = []
-    for name, schema in generate().items():
+    for name, schema in files.items():
         path = out / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(schema), encoding="utf-8")
@@ -65,10 +69,19 @@ def write(out: Path) -> list[Path]:
 
 
 def stale(out: Path) -> list[str]:
-    """Files whose content differs from what the models generate (or that are missing)."""
+    """Files whose content differs from what the models generate, that are missing, or
+    that are no longer generated (a removed method or update kind)."""
+    files = generate()
     problems = []
-    for name, schema in generate().items():
+    for name, schema in files.items():
         path = out / name
         if not path.is_file() or path.read_text(encoding="utf-8") != render(schema):
             problems.append(name)
-    return problems
+    return problems + _obsolete(out, files)
+
+
+def _obsolete(out: Path, files: dict[str, Any]) -> list[str]:
+    if not out.is_dir():
+        return []
+    found = (p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    return sorted(name for name in found if name not in files)

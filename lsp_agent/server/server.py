@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ from lsprotocol.types import (
     METHOD_TO_TYPES,
     InitializeParams,
     InitializeResult,
+    ResponseError,
 )
 from pydantic import BaseModel, ValidationError
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
     JsonRPCNotification,
+    JsonRPCProtocol,
     JsonRPCRequestMessage,
     JsonRPCResponseMessage,
     LanguageServerProtocol,
@@ -62,8 +65,78 @@ class LiveSession:
         return self.task is not None and not self.task.done()
 
 
+_ANSWERED = object()  # a message already dealt with while it was being read
+INVALID_REQUEST = -32600
+
+
+def _describe_structure_error(error: BaseException | None) -> str:
+    if isinstance(error, cattrs.BaseValidationError):
+        return "; ".join(
+            m.replace("$.params.", "").replace("$.result.", "")
+            for m in cattrs.transform_error(error)
+        )
+    return str(error) if error is not None else "unreadable message"
+
+
 class AgentProtocol(LanguageServerProtocol):
-    """Adds `capabilities.experimental.lspAgent` to pygls's initialize result."""
+    """Adds `capabilities.experimental.lspAgent` to pygls's initialize result, and forgets
+    handlers once they are done."""
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        # pygls keeps the future of every notification handler (and of every step of a
+        # builtin one) in `_request_futures` for good: one per didChange, so a daemon
+        # that lives for days would grow with every keystroke.
+        def done(future: Any) -> None:
+            try:
+                callback(future)
+            finally:
+                if self._request_futures.get(msg_id) is future:
+                    del self._request_futures[msg_id]
+
+        super()._execute_handler(msg_id, handler, done, args, kwargs)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls cannot answer a message it fails to structure: a request with bad params
+        would never get a response, and the answer to one of our requests would leave it
+        waiting forever. Answer the one with InvalidParams, fail the other."""
+        request = "jsonrpc" in data and "id" in data and "method" in data
+        if request and not isinstance(data["method"], str):
+            return self._refuse(data["id"], 'invalid request: "method" must be a string')
+        try:
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError) as e:
+            problem = _describe_structure_error(e.__cause__)
+            if "method" in data and "id" in data:
+                error = JsonRpcInvalidParams(message=f"invalid params: {problem}")
+                self._send_response(data["id"], error=error.to_response_error())
+                return _ANSWERED
+            if "id" in data and (future := self._request_futures.pop(data["id"], None)):
+                future.set_exception(JsonRpcInternalError(message=f"unusable answer: {problem}"))
+                return _ANSWERED
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if message is _ANSWERED:
+            return
+        get = message.get if isinstance(message, dict) else partial(getattr, message)
+        if get("jsonrpc", None) != JsonRPCProtocol.VERSION:  # pygls would drop it, or crash
+            if get("id", None) is not None and get("method", None) is not None:
+                self._refuse(get("id", None), 'invalid request: "jsonrpc" must be "2.0"')
+            else:
+                log.warning("ignoring a message that is not JSON-RPC 2.0")
+            return
+        super().handle_message(message)
+
+    def _refuse(self, msg_id: Any, message: str) -> object:
+        self._send_response(msg_id, error=ResponseError(code=INVALID_REQUEST, message=message))
+        return _ANSWERED
 
     @lsp_method(INITIALIZE)
     def lsp_initialize(self, params: InitializeParams) -> Generator[Any, Any, InitializeResult]:
@@ -89,6 +162,7 @@ class AgentServer(LanguageServer):
         self.store_error = "the session store is not open yet (initialize first)"
         self.sessions: dict[str, LiveSession] = {}
         self.background: set[asyncio.Task[Any]] = set()
+        self.config_pulls = 0  # only the newest workspace/configuration answer applies
         self._json = plain_converter()
         self._models: dict[str, ModelClient] = {}
         self._windows: dict[str, int] = {}
@@ -187,15 +261,38 @@ def parse(model: type[BaseModel], params: Any) -> Any:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        raise JsonRpcInvalidParams(message=f"params must be an object, not {type(params).__name__}")
+        raise JsonRpcInvalidParams(
+            message=f"invalid params: params must be an object, not {_json_type(params)}"
+        )
     try:
         return model.model_validate(params)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in err['loc']) or 'params'}: {err['msg']}"
-            for err in e.errors()
-        )
-        raise JsonRpcInvalidParams(message=f"invalid params: {problems}") from None
+        problems: list[str] = []
+        for err in e.errors():
+            problem = f"{_where(err['loc'])}: {err['msg']}"
+            if problem not in problems:
+                problems.append(problem)
+        raise JsonRpcInvalidParams(message=f"invalid params: {'; '.join(problems)}") from None
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """`('prompt', 'list[tagged-union[TextBlock,ResourceLinkBlock]]', 0)` -> `prompt.0`:
+    the members pydantic tried for a union are not part of the client's JSON."""
+    parts = [str(x) for x in loc if not (isinstance(x, str) and (x in _UNION_MEMBERS or "[" in x))]
+    return ".".join(parts) or "params"
+
+
+_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
 
 
 def create_server(state_dir: Path | None = None) -> AgentServer:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lsp_agent.config import ConfigError, Settings, load_settings, merge
+from lsp_agent.config import ConfigError, Settings, load_settings, merge, validate
 
 SECTION = "lspAgent"
 
@@ -26,26 +26,45 @@ class SettingsManager:
         self.root = root
         self.reload()
 
-    def set_initialization_options(self, options: Any) -> None:
-        self._init = section(options)
-        self.reload()
+    def set_initialization_options(self, options: Any) -> bool:
+        layer = self._valid(section(options), "initializationOptions")
+        if layer is None:
+            return False
+        self._init = layer
+        return self.reload()
 
-    def set_client_settings(self, settings: Any) -> None:
-        self._client = section(settings)
-        self.reload()
+    def set_client_settings(self, settings: Any) -> bool:
+        layer = self._valid(section(settings), f"the client's {SECTION} settings")
+        if layer is None:
+            return False
+        self._client = layer
+        return self.reload()
 
     def reload(self) -> bool:
         """Re-resolve everything (a config file changed too); False if invalid."""
         try:
             self.current = load_settings(self.root, merge(self._init, self._client))
         except ConfigError as e:
-            message = f"lsp-agent: invalid settings, keeping the previous ones: {e}"
-            if message != self._last_error:  # once per distinct problem
-                self._last_error = message
-                self._report(message)
+            self._problem(e)
             return False
         self._last_error = None
         return True
+
+    def _valid(self, layer: dict[str, Any], source: str) -> dict[str, Any] | None:
+        """The layer if it is valid on its own; an invalid one is dropped (and reported),
+        so the previous one stays, and the other sources can still change."""
+        try:
+            validate(layer, source)
+        except ConfigError as e:
+            self._problem(e)
+            return None
+        return layer
+
+    def _problem(self, error: ConfigError) -> None:
+        message = f"lsp-agent: invalid settings, keeping the previous ones: {error}"
+        if message != self._last_error:  # once per distinct problem
+            self._last_error = message
+            self._report(message)
 
     def _load_or_defaults(self) -> Settings:
         try:

@@ -34,8 +34,13 @@ class Progress:
 
     def __init__(self, report: Callable[[str, dict[str, Any]], None] | None, token: Any) -> None:
         self._send, self.token = report, token
+        self.ended = False
 
     def __call__(self, kind: str, **value: Any) -> None:
+        if kind == "end":
+            if self.ended:
+                return
+            self.ended = True
         if self._send is not None and self.token is not None:
             self._send("$/progress", {"token": self.token, "value": {"kind": kind, **value}})
 
@@ -52,7 +57,13 @@ class Sequencer:
 
 
 class UpdateSink:
-    def __init__(self, session_id: str, send: Send, seq: Sequencer, progress: Progress) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        send: Send,
+        seq: Sequencer,
+        progress: Progress,
+    ) -> None:
         self.session_id, self._send, self._seq, self._progress = session_id, send, seq, progress
         self._key: tuple[str, str] | None = None  # what the buffered deltas are
         self._buffer: list[str] = []

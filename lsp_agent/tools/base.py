@@ -35,6 +35,7 @@ class ToolContext:
     settings: Settings
     tool_call_id: str
     emit: Callable[[Event], None]
+    approved: Diff | None = None  # the change permission was given for, if one was shown
 
     def output(self, text: str, stream: str = "stdout") -> None:
         """Stream a piece of output to the user while the tool runs."""

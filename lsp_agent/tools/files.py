@@ -26,7 +26,6 @@ from lsp_agent.workspace import (
     BINARY_SNIFF_BYTES,
     Document,
     FileTooLarge,
-    StaleDocument,
     WorkspaceError,
 )
 
@@ -43,11 +42,7 @@ def workspace_errors() -> Iterator[None]:
     """Workspace failures become ToolErrors: their messages already tell the model what to do."""
     try:
         yield
-    except StaleDocument as e:
-        raise ToolError(
-            f"{e} The file changed since it was read; read it again, then redo the change."
-        ) from None
-    except WorkspaceError as e:
+    except WorkspaceError as e:  # StaleDocument included: it already says to read again
         raise ToolError(str(e)) from None
 
 
@@ -209,6 +204,16 @@ async def _load(ctx: ToolContext, raw_path: str) -> Document:
 async def _apply(ctx: ToolContext, change: _Change, tool_name: str) -> ToolResult:
     if change.diff is None:
         return ToolResult(change.summary)
+    approved = ctx.approved
+    if approved is not None and (approved.old_text, approved.new_text) != (
+        change.diff.old_text,
+        change.diff.new_text,
+    ):
+        # The file changed while permission was being asked: this is not the approved edit.
+        raise ToolError(
+            f"{ctx.workspace.display(change.doc.path)} changed while the user was deciding, so "
+            "this is not the edit they approved. Read the file again and redo the edit."
+        )
     label = f"{tool_name} {ctx.workspace.display(change.doc.path)}"
     with workspace_errors():
         await ctx.workspace.write(change.doc, change.new_text, label=label)

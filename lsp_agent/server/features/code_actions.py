@@ -29,8 +29,7 @@ def register(server: AgentServer) -> None:
         uri, rng = params.text_document.uri, params.range
         actions = []
         for diagnostic in params.context.diagnostics:
-            message = diagnostic.message.strip().splitlines()[0] if diagnostic.message else ""
-            title = f"Ask agent to fix: {_clip(message)}"
+            title = f"Ask agent to fix: {_clip(_first_line(diagnostic.message))}"
             arguments = {
                 "uri": uri,
                 "range": ls._json.unstructure(diagnostic.range),
@@ -109,6 +108,11 @@ def _single(args: tuple[Any, ...]) -> Any:
             message=f"invalid params: expected one argument object, got {len(args)}"
         )
     return args[0]
+
+
+def _first_line(message: str) -> str:
+    """A diagnostic's message may be several lines, or blank (some servers send " ")."""
+    return next(iter(message.strip().splitlines()), "") or "this problem"
 
 
 def _clip(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import uuid
 from typing import Any
 
 from lsprotocol import types as t
@@ -46,15 +47,15 @@ def register(server: AgentServer) -> None:
 
     @server.feature(t.INITIALIZED)
     async def initialized(ls: AgentServer, params: t.InitializedParams) -> None:
-        await _pull_configuration(ls)
         ls.spawn(watch_workspace(ls.root, ls.settings.reload))
+        await _pull_configuration(ls)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
         ls: AgentServer, params: t.DidChangeConfigurationParams
     ) -> None:
         if not await _pull_configuration(ls):  # clients without workspace/configuration push
-            ls.settings.set_client_settings(params.settings)
+            _apply_client_settings(ls, params.settings)
 
     @server.feature(t.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: AgentServer, params: t.WorkDoneProgressCancelParams) -> None:
@@ -73,16 +74,29 @@ async def _pull_configuration(ls: AgentServer) -> bool:
     workspace = ls.client_capabilities.workspace
     if workspace is None or not workspace.configuration:
         return False
+    ls.config_pulls += 1
+    pull = ls.config_pulls
     try:
         result = await ls.request(
-            "workspace/configuration", {"items": [{"section": SECTION}]}, "config-pull"
+            "workspace/configuration",
+            {"items": [{"section": SECTION}]},
+            f"config-{uuid.uuid4().hex[:12]}",  # pulls overlap (initialized + didChange)
         )
     except Exception as e:  # a client bug must not take the server down
         log.warning("workspace/configuration failed: %s", e)
         return False
+    if pull != ls.config_pulls:
+        return True  # a newer pull is on its way: its answer wins
     if isinstance(result, list) and result and isinstance(result[0], dict):
-        ls.settings.set_client_settings(result[0])
+        _apply_client_settings(ls, result[0])
     return True
+
+
+def _apply_client_settings(ls: AgentServer, settings: Any) -> None:
+    if ls.settings.set_client_settings(settings):
+        log.info("applied the client's lspAgent settings")
+    else:
+        log.info("the client's lspAgent settings are invalid: the previous ones stay in force")
 
 
 async def _exit_with_parent(ls: AgentServer, pid: int) -> None:

@@ -17,8 +17,9 @@ from lsp_agent.agent.events import (
     ToolCallStarted,
     ToolOutputDelta,
 )
+from lsp_agent.permissions import Decision, PermissionRequest
 from lsp_agent.tools.base import ToolContext, ToolResult, tool
-from tests.agent_harness import Harness, roles, sent_messages
+from tests.agent_harness import Harness, ScriptedGate, roles, sent_messages
 from tests.fakes.model_server import (
     FakeModelServer,
     error_reply,
@@ -330,3 +331,44 @@ async def test_secret_api_key_never_in_events(harness: Harness) -> None:
     assert harness.server.chat_requests[0].headers["authorization"] == f"Bearer {secret}"
     dumped = json.dumps([e.model_dump() for e in harness.events])
     assert secret not in dumped and result.stop_reason == "model_error"
+
+
+async def test_an_edit_is_only_applied_as_approved(harness: Harness) -> None:
+    """The user changes the file while the permission question is open: the approved diff no
+    longer applies, so nothing is written and the model is told to read again."""
+    harness.overrides = {"permissions": {"mode": "ask"}}
+    target = harness.root / "a.txt"
+
+    class TypingGate(ScriptedGate):
+        async def ask(self, request: PermissionRequest) -> Decision:
+            await super().ask(request)
+            target.write_text("alpha\nbeta\nuser typed this\n")
+            return "allow_once"
+
+    harness.gate = TypingGate()
+    harness.server.script(
+        tool_call_reply(
+            [("edit_file", {"path": "a.txt", "old_string": "alpha", "new_string": "omega"})]
+        ),
+        text_reply("ok"),
+    )
+    await harness.run("change it")
+    assert target.read_text() == "alpha\nbeta\nuser typed this\n"
+    result = next(e for e in harness.events if isinstance(e, ToolCallFinished))
+    assert result.status == "failed" and "not the edit they approved" in result.output
+
+
+async def test_tool_call_ids_stay_unique_across_turns(harness: Harness) -> None:
+    # Like some servers: every turn's first call is `call_0`.
+    harness.server.script(
+        tool_call_reply([("list_dir", {})]),
+        tool_call_reply([("list_dir", {})]),
+        text_reply("done"),
+    )
+    await harness.run("twice")
+    sent = sent_messages(harness.server)
+    ids = [c["id"] for m in sent if m["role"] == "assistant" for c in m.get("tool_calls", [])]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert [m["tool_call_id"] for m in sent if m["role"] == "tool"] == ids
+    started = [e.tool_call_id for e in harness.events if isinstance(e, ToolCallStarted)]
+    assert started == ids

@@ -239,6 +239,6 @@ class _Meddling(DiskWorkspace):
 async def test_edit_file_stale_document(make_ctx: MakeCtx, root: Path) -> None:
     write(root, {"a.py": "x = 1\n"})
     ctx = make_ctx(_Meddling([root]))
-    with pytest.raises(ToolError, match="changed since it was read; read it again"):
+    with pytest.raises(ToolError, match="changed on disk since it was read; read it again"):
         await run(edit_file, ctx, path="a.py", old_string="x = 1", new_string="x = 2")
     assert (root / "a.py").read_text() == "changed behind our back\n"

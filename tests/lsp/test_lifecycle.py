@@ -1,0 +1,128 @@
+"""The daemon's life: stdout carries JSON-RPC only and secrets never reach the client; it
+exits when the editor dies (killing its tool processes); sessions outlive it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+from lsp_agent.server.uris import path_to_uri
+from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
+from tests.lsp.harness import (
+    SECRET,
+    RawConnection,
+    init_options,
+    leaked,
+    live_in_group,
+    process_exit,
+    process_gone,
+    server_env,
+    start,
+    stop,
+)
+
+HERE = Path(__file__).parent
+
+
+async def test_stdout_is_json_rpc_only_and_the_key_never_leaks(
+    tmp_path: Path, lsp_model: FakeModelServer
+) -> None:
+    lsp_model.clear()
+    (tmp_path / "ws").mkdir()
+    command = [sys.executable, str(HERE / "noisy_server.py"), "--stdio", "--log-level", "debug"]
+    agent = await start(tmp_path / "ws", tmp_path / "state", lsp_model, command=command)
+    try:
+        agent.server.script(
+            tool_call_reply([("noisy", {"text": "noise"})]),
+            tool_call_reply([("bash", {"command": "env; echo $OPENAI_API_KEY"})]),
+            text_reply("done"),
+        )
+        agent.editor.permission_answers.append("allow_once")
+        session = await agent.new_session()
+        result = await agent.prompt(session, "make some noise")
+        assert result["stopReason"] == "end_turn"
+        noisy, shell = agent.editor.calls(session)
+        assert noisy.output == "made noise"
+        assert "PATH=" in shell.output  # the command ran, without the key in its env
+        assert agent.client.error is None
+        # the key reached the model server, and nothing else
+        assert lsp_model.chat_requests[0].headers["authorization"] == f"Bearer {SECRET}"
+    finally:
+        await stop(agent)
+    assert agent.client.error is None
+    assert agent.editor.stray == []  # nothing but JSON-RPC on stdout, shutdown included
+    assert leaked(agent.editor) == []
+
+
+EDITOR = """
+import subprocess, sys
+server = subprocess.Popen(sys.argv[1:])
+print("server-pid", server.pid, file=sys.stderr, flush=True)
+server.wait()
+"""
+
+
+async def test_the_server_exits_when_the_editor_dies(
+    tmp_path: Path, lsp_model: FakeModelServer
+) -> None:
+    """The editor (an intermediate parent) starts the server and passes its own pid as
+    processId, then dies without a word: the server exits, killing its tool processes."""
+    lsp_model.clear()
+    lsp_model.script(tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]))
+    root, log = tmp_path / "ws", tmp_path / "server.log"
+    root.mkdir()
+    serve = [sys.executable, "-m", "lsp_agent", "serve", "--log-file", str(log)]
+    editor = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        EDITOR,
+        *serve,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=server_env(tmp_path / "state"),
+    )
+    assert editor.stdin is not None and editor.stdout is not None and editor.stderr is not None
+    while not (line := await editor.stderr.readline()).startswith(b"server-pid"):
+        assert line, "the editor died early"
+    server_pid = int(line.split()[1])
+    try:
+        connection = RawConnection(editor.stdout, editor.stdin)
+        options = init_options(lsp_model, {"permissions": {"mode": "auto"}})
+        await connection.request(
+            "initialize",
+            {
+                "processId": editor.pid,
+                "rootUri": path_to_uri(root),
+                "capabilities": {},
+                "initializationOptions": {"lspAgent": options},
+            },
+        )
+        connection.send({"method": "initialized", "params": {}})
+        session = (await connection.request("agent/session/new", {}))["sessionId"]
+        connection.send(
+            {
+                "id": "prompt",
+                "method": "agent/session/prompt",
+                "params": {"sessionId": session, "prompt": "run it"},
+            }
+        )
+        output = re.compile(r"started (\d+)")
+        started = await connection.until(lambda m: output.search(json.dumps(m)) is not None)
+        tool_pid = int(output.search(json.dumps(started))[1])  # type: ignore[index]
+
+        editor.kill()
+        await process_exit(editor.pid)
+        await process_exit(server_pid)  # (editor.wait() would wait for the pipes it shares)
+    finally:
+        for pid in (editor.pid, server_pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert process_gone(tool_pid) and live_in_group(tool_pid) == []
+    assert f"the editor (pid {editor.pid}) is gone: exiting" in log.read_text()
