@@ -76,7 +76,7 @@ class Workspace(Protocol):
         """An absolute, symlink-free path inside a root; raises PathOutsideWorkspace."""
         ...
 
-    def display(self, path: Path) -> str:
+    def display(self, path: Path | str) -> str:
         """A short, root-relative form for titles and messages."""
         ...
 
@@ -193,7 +193,7 @@ class DiskWorkspace:
             raise PathOutsideWorkspace(f"{path} is outside the workspace.")
         return root
 
-    def display(self, path: Path) -> str:
+    def display(self, path: Path | str) -> str:
         s = str(path)
         first, prefix = str(self._roots[0]), self._prefixes[0]
         if s == first:
@@ -314,7 +314,7 @@ class DiskWorkspace:
         root, _ = self._search_base(base, need_dir=True)
         rg = ds.find_rg() if self._use_ripgrep else None
         found, truncated = await ds.glob_files(rg, root, base, pattern, limit)
-        return [self.display(Path(p)) for p in found], truncated
+        return [self.display(p) for p in found], truncated
 
     async def grep(
         self,
@@ -331,7 +331,7 @@ class DiskWorkspace:
         root, is_dir = self._search_base(base, need_dir=False)
         rg = ds.find_rg() if self._use_ripgrep else None
         query = ds.GrepQuery(pattern, glob, ignore_case, context, limit)
-        return await ds.grep_files(rg, root, base, is_dir, query, lambda p: self.display(Path(p)))
+        return await ds.grep_files(rg, root, base, is_dir, query, self.display)
 
     def _search_base(self, base: Path, *, need_dir: bool) -> tuple[Path, bool]:
         """(its root, whether it is a directory); WorkspaceError if base cannot be searched."""

@@ -14,6 +14,7 @@ from typing import Any
 from lsp_agent.agent.events import (
     Event,
     EventSink,
+    Retrying,
     RunFinished,
     TextDelta,
     ThoughtDelta,
@@ -42,33 +43,41 @@ class StoreTranscript:
 
 
 class RecordingSink:
-    """Forwards every event to `inner`, and records the run in the store."""
+    """Forwards every event to `inner`, and records the run in the store.
+
+    Events of one loop iteration go to the store in one transaction; an abandoned attempt's
+    partial text (a retry follows) is not recorded, so a replay shows the answer once.
+    """
 
     def __init__(
         self, inner: EventSink, store: AsyncSessionStore, session_id: str, run_id: int, turn: int
     ) -> None:
         self.inner = inner
         self.store, self.session_id, self.run_id, self.turn = store, session_id, run_id, turn
-        self._text: TextDelta | ThoughtDelta | None = None
-        self._outputs: dict[str, ToolOutputDelta] = {}
+        self._text_kind: type[TextDelta] | type[ThoughtDelta] | None = None
+        self._text: list[str] = []
+        self._outputs: dict[str, list[str]] = {}
+        self._queue: list[Event] = []
         self._writes: set[asyncio.Task[Any]] = set()
 
     def emit(self, event: Event) -> None:
         self.inner.emit(event)
         if isinstance(event, TextDelta | ThoughtDelta):
-            if self._text is not None and type(self._text) is type(event):
-                self._text = type(event)(text=self._text.text + event.text)
-                return
-            self._flush_text()
-            self._text = event
+            if self._text_kind is not type(event):
+                self._flush_text()
+                self._text_kind = type(event)
+            self._text.append(event.text)
             return
+        if isinstance(event, Retrying):
+            self._text_kind, self._text = None, []  # the void attempt's partial answer
         self._flush_text()
         if isinstance(event, ToolOutputDelta):
             self._add_output(event)
             return
         if isinstance(event, ToolCallFinished):
             if (output := self._outputs.pop(event.tool_call_id, None)) is not None:
-                self._write(self.store.append_event(self.session_id, output))
+                text = "".join(output)[:OUTPUT_KEPT]
+                self._record(ToolOutputDelta(tool_call_id=event.tool_call_id, text=text))
             if event.diff is not None and event.status == "completed":
                 diff = event.diff
                 self._write(
@@ -76,34 +85,43 @@ class RecordingSink:
                         self.session_id, self.turn, diff.path, diff.old_text, diff.new_text
                     )
                 )
-        self._write(self.store.append_event(self.session_id, event))
+        self._record(event)
         if isinstance(event, UsageUpdated | RunFinished):
             usage = Usage(**event.usage.model_dump(exclude={"total_tokens"}))
-            cost = event.cost_usd
-            self._write(self.store.record_usage(self.run_id, usage, cost))
+            self._write(self.store.record_usage(self.run_id, usage, event.cost_usd))
         if isinstance(event, RunFinished):
             self._write(self.store.finish_run(self.run_id, event.stop_reason))
 
     async def flush(self) -> None:
         """Wait for every queued write (call at the end of a run)."""
         self._flush_text()
+        self._flush_queue()
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
 
     def _add_output(self, event: ToolOutputDelta) -> None:
-        kept = self._outputs.get(event.tool_call_id)
-        if kept is None:
-            self._outputs[event.tool_call_id] = event
-        elif len(kept.text) < OUTPUT_KEPT:
-            text = (kept.text + event.text)[:OUTPUT_KEPT]
-            self._outputs[event.tool_call_id] = kept.model_copy(update={"text": text})
+        kept = self._outputs.setdefault(event.tool_call_id, [])
+        if sum(map(len, kept)) < OUTPUT_KEPT:
+            kept.append(event.text)
 
     def _flush_text(self) -> None:
-        if self._text is not None:
-            self._write(self.store.append_event(self.session_id, self._text))
-            self._text = None
+        if self._text_kind is not None and self._text:
+            self._record(self._text_kind.model_construct(text="".join(self._text)))
+        self._text_kind, self._text = None, []
+
+    def _record(self, event: Event) -> None:
+        """Queue an event; the queue is written once per loop iteration, in one go."""
+        if not self._queue:
+            asyncio.get_running_loop().call_soon(self._flush_queue)
+        self._queue.append(event)
+
+    def _flush_queue(self) -> None:
+        if self._queue:
+            events, self._queue = self._queue, []
+            self._write(self.store.append_events(self.session_id, events))
 
     def _write(self, job: Any) -> None:
+        self._flush_queue()  # keep the store's order the order things happened in
         task = asyncio.ensure_future(job)
         self._writes.add(task)
         task.add_done_callback(self._done)

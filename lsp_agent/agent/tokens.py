@@ -78,6 +78,9 @@ class TokenCounter:
         self._encoding: tiktoken.Encoding | None = None
         self.scale = 1.0
         self._cache: dict[int, tuple[Message, int]] = {}
+        self._tools_key: tuple[int, ...] | None = None
+        self._tools_count = 0
+        self.exact_tools = False
 
     @property
     def exact(self) -> bool:
@@ -106,7 +109,12 @@ class TokenCounter:
         return count
 
     def tools(self, specs: list[dict[str, Any]]) -> int:
-        return self.text(json.dumps(specs, separators=(",", ":"))) if specs else 0
+        """Tool definitions cost thousands of tokens; the same specs are counted once."""
+        key = tuple(id(s) for s in specs)  # specs are built once per tool (Tool.spec)
+        if self._tools_key != key or self.exact_tools != self.exact:
+            self._tools_key, self.exact_tools = key, self.exact
+            self._tools_count = self.text(json.dumps(specs, separators=(",", ":"))) if specs else 0
+        return self._tools_count
 
     def prompt(self, messages: list[Message], specs: list[dict[str, Any]]) -> int:
         """The estimated prompt size of a request, calibrated against the server."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import random
@@ -23,6 +24,7 @@ from lsp_agent.model.wire import Message, ModelEvent, RetryNotice, to_wire
 
 USER_AGENT = "lsp-agent/0.1"
 _MAX_BACKOFF_S = 30.0
+DRAIN_S = 2.0  # after [DONE], how long to wait for the body's end before giving up on it
 
 
 class ModelClient:
@@ -163,7 +165,8 @@ class ModelClient:
     ) -> AsyncGenerator[ModelEvent, None]:
         parser = SSEParser()
         done = False
-        async for line in resp.aiter_lines():
+        lines = resp.aiter_lines()
+        async for line in lines:
             event = parser.feed(line)
             if event is None:
                 continue
@@ -172,6 +175,11 @@ class ModelClient:
                 break
             for out in self._handle_event(event, builder):
                 yield out
+        if done:  # read the body's end, so the connection can serve the next turn
+            with contextlib.suppress(TimeoutError, httpx.HTTPError):
+                async with asyncio.timeout(DRAIN_S):
+                    async for _ in lines:
+                        pass
         if not done:
             last = parser.flush()
             if last is not None and last.data.strip() == "[DONE]":

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
+    _wire: dict[str, Any] | None = PrivateAttr(None)  # to_wire's cached dump
 
 
 # --- messages ---------------------------------------------------------------
@@ -56,12 +57,16 @@ Message = Annotated[
 
 
 def to_wire(messages: list[Any]) -> list[dict[str, Any]]:
-    """Dump messages as the JSON the server expects."""
+    """Dump messages as the JSON the server expects. Messages are not changed once in a
+    conversation, so each is dumped once (every turn resends the whole history)."""
     out = []
     for m in messages:
-        d = m.model_dump(exclude_none=True)
-        if d["role"] == "assistant" and "content" not in d:
-            d["content"] = None if d.get("tool_calls") else ""
+        d = m.__pydantic_private__.get("_wire") if m.__pydantic_private__ else None
+        if d is None:
+            d = m.model_dump(exclude_none=True)
+            if d["role"] == "assistant" and "content" not in d:
+                d["content"] = None if d.get("tool_calls") else ""
+            m._wire = d
         out.append(d)
     return out
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -103,6 +105,12 @@ class AgentProtocol(LanguageServerProtocol):
         super()._execute_handler(msg_id, handler, done, args, kwargs)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        # pygls passes this as json.loads' object_hook, so it runs on every nested object
+        # too: params holding a "jsonrpc" key would be taken for a message and the request
+        # dropped. Only the whole message is structured, in handle_message.
+        return data
+
+    def _structure(self, data: dict[str, Any]) -> Any:
         """pygls cannot answer a message it fails to structure: a request with bad params
         would never get a response, and the answer to one of our requests would leave it
         waiting forever. Answer the one with InvalidParams, fail the other."""
@@ -123,6 +131,8 @@ class AgentProtocol(LanguageServerProtocol):
             raise
 
     def handle_message(self, message: Any) -> None:
+        if isinstance(message, dict):
+            message = self._structure(message)
         if message is _ANSWERED:
             return
         get = message.get if isinstance(message, dict) else partial(getattr, message)
@@ -233,7 +243,22 @@ class AgentServer(LanguageServer):
     # --- talking to the client ----------------------------------------------------------
 
     def notify(self, method: str, params: dict[str, Any]) -> None:
-        self.protocol.notify(method, self._typed(method, params))
+        """Send a notification. Framed here rather than through pygls, whose attrs and
+        cattrs round trip costs more than the rest of a streamed update put together."""
+        writer = self.protocol.writer
+        if writer is None:
+            return
+        message = {"jsonrpc": "2.0", "method": method, "params": params}
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+        if self.protocol._include_headers:
+            body = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
+        try:
+            written = writer.write(body)
+        except (BrokenPipeError, ConnectionError):
+            log.warning("the client is gone: a %s notification was not sent", method)
+            return
+        if inspect.isawaitable(written):  # websockets: the write is a coroutine
+            self.spawn(written)
 
     async def request(self, method: str, params: dict[str, Any], msg_id: str) -> Any:
         """Send a request to the client; the result comes back as plain JSON values."""

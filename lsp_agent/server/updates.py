@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsp_agent.agent.events import (
     Event,
     PlanUpdated,
+    Retrying,
     RunStarted,
     TextDelta,
     ThoughtDelta,
@@ -40,6 +41,9 @@ def to_updates(event: Event, streamed: set[str] | None = None) -> list[p.Wire]:
         return [p.AgentMessageChunk(content=p.TextContent(text=event.text))]
     if isinstance(event, ThoughtDelta):
         return [p.AgentThoughtChunk(content=p.TextContent(text=event.text))]
+    if isinstance(event, Retrying):  # ACP cannot take text back: say what happened
+        note = f"\n↻ retrying ({event.attempt}/{event.max_attempts}): {event.error}\n"
+        return [p.AgentThoughtChunk(content=p.TextContent(text=note))]
     if isinstance(event, ToolCallStarted):
         return [
             p.ToolCallUpdateShape(

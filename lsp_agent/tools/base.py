@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Iterable
@@ -62,8 +63,9 @@ class Tool(Generic[A]):
     preview: PreviewFn[A] | None = None  # the diff shown when asking permission
     title_of: Callable[[A], str] | None = None
 
+    @functools.cached_property
     def spec(self) -> dict[str, Any]:
-        """The OpenAI `tools` entry."""
+        """The OpenAI `tools` entry (built once: pydantic's schema generation is slow)."""
         return {
             "type": "function",
             "function": {
@@ -149,7 +151,7 @@ class ToolSet:
         return list(self._tools)
 
     def specs(self) -> list[dict[str, Any]]:
-        return [t.spec() for t in self._tools.values()]
+        return [t.spec for t in self._tools.values()]
 
     def __iter__(self) -> Any:
         return iter(self._tools.values())

@@ -29,6 +29,7 @@ from lsp_agent.workspace import BINARY_SNIFF_BYTES, MAX_READ_BYTES, GrepMatch, W
 T = TypeVar("T")
 _JSON_LINE_LIMIT = 64 * 1024 * 1024  # a minified 5 MB line, JSON-escaped, still fits
 _STDERR_KEEP = 64 * 1024
+OVERREAD = 8  # how far past a limit unordered rg output is read before sorting
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,36 @@ async def glob_files(
     """Absolute paths of files under base matching pattern, in path order; (paths, truncated)."""
     accept = glob_matcher(pattern, base)
     if rg is not None:
-        rg_accept = await asyncio.to_thread(_accept, root, base, accept)  # reads .gitignore files
-        found, truncated = await _rg_glob(rg, root, base, rg_accept, limit)
+        narrow, where = _narrowing(pattern, base)
+        if not where.is_dir():
+            return [], False
+        rg_accept = await asyncio.to_thread(_accept, root, where, accept)  # reads .gitignores
+        found, truncated = await _rg_glob(rg, root, where, narrow, rg_accept, limit)
     else:
         found, truncated = await _in_thread(
             lambda stop: _py_glob(str(root), str(base), accept, limit, stop)
         )
     return sorted(found, key=lambda p: p.split(os.sep)), truncated
+
+
+def _narrowing(pattern: str, base: Path) -> tuple[list[str], Path]:
+    """What lets rg list fewer files for a glob (Python still matches each one exactly):
+    a file-name type filter from the last segment, and the literal leading directories."""
+    parts = pattern.strip().removeprefix(os.path.join(base, "")).split("/")
+    while parts and parts[0] in ("", "."):
+        parts.pop(0)
+    where = base
+    while len(parts) > 1 and _literal(parts[0]) and parts[0] != "..":
+        where = where / parts.pop(0)
+    name = parts[-1] if parts else ""
+    args: list[str] = []
+    if name and "**" not in name and not any(c in name for c in ":[\\"):
+        args = ["--type-add", f"sel:{name}", "--type", "sel"]  # prunes; still obeys ignores
+    return args, where
+
+
+def _literal(segment: str) -> bool:
+    return bool(segment) and not any(c in segment for c in "*?[]{}\\")
 
 
 async def grep_files(
@@ -117,9 +141,10 @@ class _RustRegexUnsupported(Exception):
 def _rg_args(rg: str) -> list[str]:
     # .gitignore counts outside repositories too. rg 14.1.0 misapplies anchored patterns
     # from parent directories (ripgrep#2778), so those are applied in Python instead.
+    # No --sort: it makes rg single-threaded; results are sorted here.
     return [
         *(rg, "--no-config", "--no-messages", "--hidden", "--no-require-git"),
-        *("--no-ignore-parent", "--glob", "!.git", "--sort", "path"),
+        *("--no-ignore-parent", "--glob", "!.git"),
     ]
 
 
@@ -141,12 +166,18 @@ def _join(root: Path, name: bytes) -> str:
 
 
 async def _rg_glob(
-    rg: str, root: Path, base: Path, accept: Callable[[str], bool], limit: int
+    rg: str,
+    root: Path,
+    base: Path,
+    narrow: list[str],
+    accept: Callable[[str], bool],
+    limit: int,
 ) -> tuple[list[str], bool]:
     proc = await asyncio.create_subprocess_exec(
         *_rg_args(rg),
         "--files",
         "--null",
+        *narrow,
         *_targets(root, base),
         cwd=root,
         stdin=asyncio.subprocess.DEVNULL,
@@ -156,16 +187,20 @@ async def _rg_glob(
     assert proc.stdout is not None
     found: list[str] = []
     pending = b""
+    # rg lists in parallel, in no set order: read past the limit so the first `limit` in
+    # path order are (almost always) among what was read.
+    cap = limit * OVERREAD
     try:
         while chunk := await proc.stdout.read(1 << 16):
             *names, pending = (pending + chunk).split(b"\0")
             for name in names:
                 path = _join(root, name)
                 if accept(path):
-                    if len(found) == limit:
-                        return found, True
                     found.append(path)
-        return found, False
+            if len(found) > cap:
+                break
+        found.sort(key=lambda p: p.split(os.sep))
+        return found[:limit], len(found) > limit
     finally:
         await _stop(proc)
 
@@ -208,18 +243,34 @@ async def _rg_grep(
             path = _join(root, _raw(data["path"]))
             if accept is not None and not accept(path):
                 continue
-            if kind == "match":
-                if count == q.limit:
-                    return _trim_context(out, q.context), True
-                count += 1
             text = _raw(data["lines"]).decode("utf-8", "replace").rstrip("\n").rstrip("\r")
             out.append(GrepMatch(shown(path), int(data["line_number"]), text, kind == "context"))
-        if await proc.wait() == 2:
-            _raise_rg_error(q.pattern, (await stderr).decode("utf-8", "replace"))
-        return out, False
+            count += kind == "match"
+            if count > q.limit * OVERREAD:  # unordered output: read past the limit, then sort
+                break
+        else:
+            if await proc.wait() == 2:
+                _raise_rg_error(q.pattern, (await stderr).decode("utf-8", "replace"))
+        return _first(_in_path_order(out), q.limit, q.context), count > q.limit
     finally:
         await _stop(proc)
         stderr.cancel()
+
+
+def _first(matches: list[GrepMatch], limit: int, context: int) -> list[GrepMatch]:
+    """The first `limit` matches with their context (and the last one's trailing lines)."""
+    seen = 0
+    for i, m in enumerate(matches):
+        if not m.is_context:
+            seen += 1
+            if seen == limit + 1:
+                return _trim_context(matches[:i], context)
+    return matches
+
+
+def _in_path_order(matches: list[GrepMatch]) -> list[GrepMatch]:
+    """rg searches files in parallel, each file's lines kept together: order by file."""
+    return sorted(matches, key=lambda m: (m.path.split("/"), m.line))
 
 
 def _raw(field: dict[str, Any]) -> bytes:

@@ -383,7 +383,10 @@ class _Conn:
         self.gone = asyncio.Event()
 
     async def _fill(self) -> None:
-        data = await self.reader.read(65536)
+        try:
+            data = await self.reader.read(65536)
+        except ConnectionError:
+            data = b""  # a reset: a client that closed with unread data in its buffer
         if not data:
             self.gone.set()
             raise _Disconnected

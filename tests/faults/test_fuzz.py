@@ -49,11 +49,6 @@ async def test_malformed_request_with_an_id_gets_an_error_response(
     assert answer is not None and answer["error"]["code"] in (-32600, -32602), json.loads(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pygls structures every nested object holding a 'jsonrpc' key as a message "
-    "(json.loads object_hook): the request is dropped unanswered; see bench/RESULTS.md",
-)
 async def test_a_nested_jsonrpc_key_in_params_does_not_drop_the_request(agent: Daemon) -> None:
     msg_id = agent.start_request("agent/session/new", {"title": "t", "meta": {"jsonrpc": "2.0"}})
     await agent.call("agent/session/list", {})

@@ -18,7 +18,7 @@ async def greet(args: GreetArgs, ctx: ToolContext) -> ToolResult:
 
 
 def test_declared_once_name_docstring_schema() -> None:
-    spec = greet.spec()["function"]
+    spec = greet.spec["function"]
     assert spec["name"] == "greet"
     assert spec["description"] == "Greet someone.\n\nUse it politely."
     params = spec["parameters"]
