@@ -24,7 +24,7 @@ Specs = list[dict[str, Any]]
 class Transcript(Protocol):
     """Where a conversation is persisted (the session store, for one session)."""
 
-    async def append(self, message: Message) -> None: ...
+    async def append(self, *messages: Message) -> None: ...
 
     async def checkpoint(self, position: int, prefix: list[Message]) -> None:
         """From now on the model sees `prefix` + the stored messages from `position` on."""
@@ -62,12 +62,12 @@ class Conversation:
         }
 
     async def add(self, *messages: Message) -> None:
-        """Append and persist, one message at a time: a crash loses at most the one in flight."""
-        for message in messages:
-            self.messages.append(message)
-            if self._transcript is not None:
-                await self._transcript.append(message)
-            self._stored += 1
+        """Append and persist (committed before this returns): a crash loses at most the
+        messages in flight. A turn's tool results come together, and are stored together."""
+        self.messages.extend(messages)
+        if self._transcript is not None and messages:
+            await self._transcript.append(*messages)
+        self._stored += len(messages)
 
     @property
     def stored(self) -> int:

@@ -201,9 +201,9 @@ async def _stream_turn(
     async with contextlib.aclosing(model.turn(history, tools)) as events:  # closes the stream
         async for event in events:
             if isinstance(event, TextChunk):
-                sink.emit(TextDelta.model_construct(text=event.text))  # hot: skip validation
+                sink.emit(TextDelta(text=event.text))
             elif isinstance(event, ReasoningChunk):
-                sink.emit(ThoughtDelta.model_construct(text=event.text))
+                sink.emit(ThoughtDelta(text=event.text))
             elif isinstance(event, RetryNotice):
                 sink.emit(
                     Retrying(

@@ -35,8 +35,8 @@ class StoreTranscript:
     def __init__(self, store: AsyncSessionStore, session_id: str, turn: int) -> None:
         self.store, self.session_id, self.turn = store, session_id, turn
 
-    async def append(self, message: Message) -> None:
-        await self.store.append_message(self.session_id, message, self.turn)
+    async def append(self, *messages: Message) -> None:
+        await self.store.append_messages(self.session_id, messages, self.turn)
 
     async def checkpoint(self, position: int, prefix: list[Message]) -> None:
         await self.store.save_checkpoint(self.session_id, position, prefix)
@@ -106,7 +106,7 @@ class RecordingSink:
 
     def _flush_text(self) -> None:
         if self._text_kind is not None and self._text:
-            self._record(self._text_kind.model_construct(text="".join(self._text)))
+            self._record(self._text_kind(text="".join(self._text)))
         self._text_kind, self._text = None, []
 
     def _record(self, event: Event) -> None:

@@ -191,7 +191,7 @@ class TurnBuilder:
 
     def _reason(self, text: str) -> ReasoningChunk:
         self._reasoning.append(text)
-        return ReasoningChunk.model_construct(text=text)  # per token: skip validation
+        return ReasoningChunk(text=text)
 
     def _split(self, pieces: list[Piece]) -> list[ModelEvent]:
         out: list[ModelEvent] = []
@@ -200,5 +200,5 @@ class TurnBuilder:
                 out.append(self._reason(text))
             else:
                 self._content.append(text)
-                out.append(TextChunk.model_construct(text=text))
+                out.append(TextChunk(text=text))
         return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import functools
 import json
@@ -25,6 +26,8 @@ from lsp_agent.model.wire import Message, ModelEvent, RetryNotice, to_wire
 USER_AGENT = "lsp-agent/0.1"
 _MAX_BACKOFF_S = 30.0
 DRAIN_S = 2.0  # after [DONE], how long to wait for the body's end before giving up on it
+READ_GAP_S = 0.012  # see _lines
+IDLE_READ_S = 0.0005  # a read that took longer found the socket empty
 
 
 class ModelClient:
@@ -165,7 +168,7 @@ class ModelClient:
     ) -> AsyncGenerator[ModelEvent, None]:
         parser = SSEParser()
         done = False
-        lines = resp.aiter_lines()
+        lines = _lines(resp)
         async for line in lines:
             event = parser.feed(line)
             if event is None:
@@ -345,6 +348,30 @@ class ModelClient:
 
 
 @functools.cache
+async def _lines(resp: httpx.Response) -> AsyncGenerator[str, None]:
+    """The body's lines. Servers often write one token per packet, and waking up for each
+    costs far more than handling it: after a chunk we had to wait for, pause READ_GAP_S so
+    the next tokens gather in the socket. The editor sees ~35 ms frames anyway."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pending = ""
+    chunks = aiter(resp.aiter_bytes())
+    while True:
+        asked = time.monotonic()
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            break
+        waited = time.monotonic() - asked
+        *lines, pending = (pending + decoder.decode(chunk)).split("\n")
+        for line in lines:
+            yield line.removesuffix("\r")
+        if waited > IDLE_READ_S:  # the stream trickles: let it pile up a little
+            await asyncio.sleep(READ_GAP_S)
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending.removesuffix("\r")
+
+
 def _default_ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle takes ~0.1 s; share it instead of paying that per client.
     return httpx.create_ssl_context()

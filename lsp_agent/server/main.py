@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from lsp_agent.server.server import AgentServer, create_server
-from lsp_agent.tools.processes import kill_all_now
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -69,10 +68,16 @@ def configure_logging(server: AgentServer, level: str, log_file: Path | None) ->
     logging.getLogger("lsp_agent").addHandler(client)
 
 
+def _kill_tool_processes() -> None:
+    processes = sys.modules.get("lsp_agent.tools.processes")  # not loaded: nothing started
+    if processes is not None:
+        processes.kill_all_now()
+
+
 def serve(tcp: str | None, log_level: str, log_file: Path | None, state_dir: Path | None) -> int:
     server = create_server(state_dir)
     configure_logging(server, log_level, log_file)
-    atexit.register(kill_all_now)  # the last line of defence against orphaned tool processes
+    atexit.register(_kill_tool_processes)  # the last line of defence against orphans
     if tcp:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))

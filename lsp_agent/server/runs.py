@@ -31,12 +31,12 @@ async def run_prompt(
 ) -> RunFinished:
     """Run a prompt to its end. If the awaiting request is cancelled ($/cancelRequest),
     the run is cancelled too, and CancelledError propagates once it has stopped cleanly."""
+    store = await ls.require_store()  # open by now (the session came from it): no suspension
     if live.running:
         raise SessionBusy(
             f"session {live.session.id} is already running a prompt: wait for it, or cancel "
             "it with agent/session/cancel"
         )
-    store = ls.require_store()
     # The session is taken before the first await, so a second prompt sent at the same
     # time sees it busy; and the three ways to cancel all reach the task from now on.
     live.progress_token = token

@@ -10,7 +10,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from lsprotocol.types import (
@@ -33,13 +33,14 @@ from pygls.protocol import (
 )
 
 from lsp_agent import __version__
-from lsp_agent.agent.session import Session
 from lsp_agent.config import Settings
-from lsp_agent.model.client import ModelClient
 from lsp_agent.server import protocol as p
 from lsp_agent.server.settings import SettingsManager
-from lsp_agent.server.sink import Sequencer
-from lsp_agent.store import AsyncSessionStore
+
+if TYPE_CHECKING:  # the engine loads on first use: startup stays close to pygls's own
+    from lsp_agent.agent.session import Session
+    from lsp_agent.model.client import ModelClient
+    from lsp_agent.store import AsyncSessionStore
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,17 @@ def plain_converter() -> cattrs.Converter:
     for cls in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
         converter.register_structure_hook(cls, lambda obj, c: c(**obj))
     return converter
+
+
+class Sequencer:
+    """The per-session `seq`: +1 per update, across prompts, with no gaps."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def take(self) -> int:
+        seq, self.next = self.next, self.next + 1
+        return seq
 
 
 @dataclass
@@ -169,7 +181,8 @@ class AgentServer(LanguageServer):
         self.settings = SettingsManager(Path.cwd(), self.show_error)
         self.agent_caps = p.ClientAgentCapabilities()
         self.store: AsyncSessionStore | None = None
-        self.store_error = "the session store is not open yet (initialize first)"
+        self.store_opening: asyncio.Task[Any] | None = None
+        self.store_error = "the session store is not open (initialize first)"
         self.sessions: dict[str, LiveSession] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.config_pulls = 0  # only the newest workspace/configuration answer applies
@@ -183,10 +196,20 @@ class AgentServer(LanguageServer):
     def config(self) -> Settings:
         return self.settings.current
 
-    def require_store(self) -> AsyncSessionStore:
+    async def require_store(self) -> AsyncSessionStore:
+        if self.store is None and self.store_opening is not None:
+            await asyncio.shield(self.store_opening)
         if self.store is None:
             raise JsonRpcException(message=f"sessions are unavailable: {self.store_error}")
         return self.store
+
+    def cancel(self, session_id: str) -> bool:
+        """Cancel a session's running prompt; False if none runs."""
+        live = self.sessions.get(session_id)
+        if live is None or live.task is None or live.task.done():
+            return False
+        live.task.cancel()
+        return True
 
     @property
     def root(self) -> Path:
@@ -209,6 +232,8 @@ class AgentServer(LanguageServer):
         key = settings.model.model_dump_json() + (settings.api_key() or "")
         client = self._models.get(key)
         if client is None:
+            from lsp_agent.model.client import ModelClient
+
             client = self._models[key] = ModelClient(settings.model, settings.api_key())
         return client
 

@@ -22,9 +22,10 @@ from lsp_agent.agent.events import (
     ToolOutputDelta,
 )
 from lsp_agent.server import protocol as p
+from lsp_agent.server.server import Sequencer
 from lsp_agent.server.updates import to_updates
 
-FRAME_S = 0.04
+FRAME_S = 0.035  # with the client's read gap, a delta reaches the editor within ~50 ms
 
 Send = Callable[[str, dict[str, Any]], None]
 
@@ -43,17 +44,6 @@ class Progress:
             self.ended = True
         if self._send is not None and self.token is not None:
             self._send("$/progress", {"token": self.token, "value": {"kind": kind, **value}})
-
-
-class Sequencer:
-    """The per-session `seq`: +1 per update, across prompts, with no gaps."""
-
-    def __init__(self) -> None:
-        self.next = 0
-
-    def take(self) -> int:
-        seq, self.next = self.next, self.next + 1
-        return seq
 
 
 class UpdateSink:

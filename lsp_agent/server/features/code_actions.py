@@ -12,8 +12,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from lsp_agent.server import protocol as p
 from lsp_agent.server.editor_context import ask_prompt, fix_prompt
-from lsp_agent.server.features.sessions import cancel, create, cwd, read_text, undo_turns
-from lsp_agent.server.runs import run_prompt
+from lsp_agent.server.features.sessions import ops
 from lsp_agent.server.server import AgentServer, LiveSession, parse
 
 log = logging.getLogger(__name__)
@@ -58,14 +57,14 @@ def register(server: AgentServer) -> None:
     @server.command(p.CMD_FIX)
     async def fix(ls: AgentServer, *args: Any) -> dict[str, Any]:
         command = parse(p.FixCommandArgs, _single(args))
-        text = await fix_prompt(command, lambda uri: read_text(ls, uri))
+        text = await fix_prompt(command, lambda uri: ops().read_text(ls, uri))
         return await _start(ls, text)
 
     @server.command(p.CMD_ASK)
     async def ask(ls: AgentServer, *args: Any) -> dict[str, Any]:
         command = parse(p.AskCommandArgs, _single(args))
         text = await ask_prompt(
-            command.prompt, command.uri, command.range, lambda u: read_text(ls, u)
+            command.prompt, command.uri, command.range, lambda u: ops().read_text(ls, u)
         )
         return await _start(ls, text)
 
@@ -74,27 +73,30 @@ def register(server: AgentServer) -> None:
         command = parse(p.RunCommandArgs, _single(args))
         text = command.prompt
         if command.uri:
-            text = await ask_prompt(text, command.uri, command.range, lambda u: read_text(ls, u))
+            text = await ask_prompt(
+                text, command.uri, command.range, lambda u: ops().read_text(ls, u)
+            )
         return await _start(ls, text)
 
     @server.command(p.CMD_CANCEL)
     async def cancel_command(ls: AgentServer, *args: Any) -> None:
-        cancel(ls, parse(p.SessionIdParams, _single(args)).session_id)
+        ls.cancel(parse(p.SessionIdParams, _single(args)).session_id)
 
     @server.command(p.CMD_UNDO)
     async def undo_command(ls: AgentServer, *args: Any) -> dict[str, Any]:
-        return await undo_turns(ls, parse(p.UndoParams, _single(args)))
+        result: dict[str, Any] = await ops().undo_turns(ls, parse(p.UndoParams, _single(args)))
+        return result
 
 
 async def _start(ls: AgentServer, text: str) -> dict[str, Any]:
-    live = await create(ls, cwd(ls, None))
+    live = await ops().create(ls, ops().cwd(ls, None))
     ls.spawn(_background(ls, live, text))
     return p.CommandResult(session_id=live.session.id).dump()
 
 
 async def _background(ls: AgentServer, live: LiveSession, text: str) -> None:
     try:
-        finished = await run_prompt(ls, live, text)
+        finished = await ops().run_prompt(ls, live, text)
     except Exception:
         log.exception("background run of session %s failed", live.session.id)
         return

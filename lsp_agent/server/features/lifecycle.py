@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import importlib
 import logging
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
 from lsp_agent.server import protocol as p
-from lsp_agent.server.features.sessions import cancel
 from lsp_agent.server.server import AgentServer
 from lsp_agent.server.settings import SECTION
 from lsp_agent.server.uris import NotAFileUri, uri_to_path
-from lsp_agent.server.watcher import watch_workspace
-from lsp_agent.store import AsyncSessionStore, StoreError, default_store_path
-from lsp_agent.tools.processes import kill_all
+
+if TYPE_CHECKING:
+    from lsp_agent.store import AsyncSessionStore
 
 log = logging.getLogger(__name__)
 PARENT_POLL_S = 2.0
@@ -35,19 +36,16 @@ def register(server: AgentServer) -> None:
         if root is not None:
             ls.settings.root = root
         ls.settings.set_initialization_options(params.initialization_options)
-        try:
-            ls.store = await AsyncSessionStore.open(
-                default_store_path(ls.state_dir), secrets=_secrets(ls)
-            )
-        except StoreError as e:
-            ls.store_error = str(e)
-            ls.show_error(f"lsp-agent: sessions are unavailable: {e}")
+        ls.store_opening = ls.spawn(_open_store(ls))  # answer initialize without waiting
         if params.process_id:
             ls.spawn(_exit_with_parent(ls, params.process_id))
 
     @server.feature(t.INITIALIZED)
     async def initialized(ls: AgentServer, params: t.InitializedParams) -> None:
+        from lsp_agent.server.watcher import watch_workspace
+
         ls.spawn(watch_workspace(ls.root, ls.settings.reload))
+        ls.spawn(_warm_up())
         await _pull_configuration(ls)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -61,12 +59,37 @@ def register(server: AgentServer) -> None:
     def progress_cancel(ls: AgentServer, params: t.WorkDoneProgressCancelParams) -> None:
         for session_id, live in ls.sessions.items():
             if live.progress_token is not None and live.progress_token == params.token:
-                cancel(ls, session_id)
+                ls.cancel(session_id)
 
     @server.feature(t.SHUTDOWN)
     async def shutdown(ls: AgentServer, params: Any) -> None:
+        from lsp_agent.tools.processes import kill_all
+
         await ls.close()
         await kill_all()
+
+
+async def _warm_up() -> None:
+    """Load the engine now, off the loop, so the first prompt does not wait for it; then
+    freeze what startup allocated: the collector need not walk those objects again, which
+    keeps its pauses (and the daemon's latency spikes) short."""
+    await asyncio.to_thread(importlib.import_module, "lsp_agent.server.operations")
+    gc.collect()
+    gc.freeze()
+
+
+async def _open_store(ls: AgentServer) -> AsyncSessionStore | None:
+    await asyncio.to_thread(importlib.import_module, "lsp_agent.store")  # not on the loop
+    from lsp_agent.store import AsyncSessionStore, StoreError, default_store_path
+
+    try:
+        ls.store = await AsyncSessionStore.open(
+            default_store_path(ls.state_dir), secrets=_secrets(ls)
+        )
+    except StoreError as e:
+        ls.store_error = str(e)
+        ls.show_error(f"lsp-agent: sessions are unavailable: {e}")
+    return ls.store
 
 
 async def _pull_configuration(ls: AgentServer) -> bool:
@@ -103,6 +126,8 @@ async def _exit_with_parent(ls: AgentServer, pid: int) -> None:
     """The editor died without saying goodbye: stop runs, kill tool processes, exit."""
     await _parent_gone(pid)
     log.warning("the editor (pid %d) is gone: exiting", pid)
+    from lsp_agent.tools.processes import kill_all
+
     try:
         await asyncio.wait_for(ls.close(), timeout=5)
     finally:

@@ -48,8 +48,8 @@ class FakeTranscript:
         self.stored: list[Message] = []
         self.checkpoints: list[tuple[int, list[Message]]] = []
 
-    async def append(self, message: Message) -> None:
-        self.stored.append(message)
+    async def append(self, *messages: Message) -> None:
+        self.stored.extend(messages)
 
     async def checkpoint(self, position: int, prefix: list[Message]) -> None:
         self.checkpoints.append((position, list(prefix)))
