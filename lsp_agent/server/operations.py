@@ -18,7 +18,7 @@ from lsp_agent.agent.session import load_session, new_session
 from lsp_agent.agent.undo import undo
 from lsp_agent.server import protocol as p
 from lsp_agent.server.runs import SessionBusy, editor_workspace, run_prompt
-from lsp_agent.server.server import AgentServer, LiveSession, Sequencer
+from lsp_agent.server.server import AgentServer, LiveSession
 from lsp_agent.server.sink import Progress, UpdateSink
 from lsp_agent.server.updates import to_updates
 from lsp_agent.server.uris import NotAFileUri, path_to_uri, uri_to_path
@@ -66,25 +66,22 @@ async def prompt(ls: AgentServer, args: p.PromptParams) -> dict[str, Any]:
 
 
 async def create(ls: AgentServer, root: Path, title: str = "") -> LiveSession:
-    live = LiveSession(await new_session(await ls.require_store(), root, title))
-    ls.sessions[live.session.id] = live
-    return live
+    session = await new_session(await ls.require_store(), root, title)
+    return ls.keep(LiveSession(session, seq=ls.sequencer(session.id)))
 
 
 async def find(ls: AgentServer, session_id: str, *, reload: bool = False) -> LiveSession:
     """A live session, loaded from the store if this daemon has not seen it yet."""
     live = ls.sessions.get(session_id)
     if live is not None and (not reload or live.running):
-        return live
+        return ls.keep(live)
     try:
         session = await load_session(await ls.require_store(), session_id)
     except SessionNotFoundError:
         raise JsonRpcInvalidParams(
             message=f"invalid params: sessionId: no session {session_id!r}"
         ) from None
-    seq = live.seq if live is not None else Sequencer()  # seq never restarts in a daemon
-    live = ls.sessions[session_id] = LiveSession(session, seq=seq)
-    return live
+    return ls.keep(LiveSession(session, seq=ls.sequencer(session_id)))
 
 
 async def replay(ls: AgentServer, live: LiveSession) -> int:

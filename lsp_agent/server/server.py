@@ -79,6 +79,7 @@ class LiveSession:
         return self.task is not None and not self.task.done()
 
 
+MAX_LIVE = 32  # sessions kept in memory; more are loaded from the store when used
 _ANSWERED = object()  # a message already dealt with while it was being read
 INVALID_REQUEST = -32600
 
@@ -183,7 +184,8 @@ class AgentServer(LanguageServer):
         self.store: AsyncSessionStore | None = None
         self.store_opening: asyncio.Task[Any] | None = None
         self.store_error = "the session store is not open (initialize first)"
-        self.sessions: dict[str, LiveSession] = {}
+        self.sessions: dict[str, LiveSession] = {}  # most recently used last
+        self._sequencers: dict[str, Sequencer] = {}  # outlive evicted sessions: seq goes on
         self.background: set[asyncio.Task[Any]] = set()
         self.config_pulls = 0  # only the newest workspace/configuration answer applies
         self._json = plain_converter()
@@ -202,6 +204,19 @@ class AgentServer(LanguageServer):
         if self.store is None:
             raise JsonRpcException(message=f"sessions are unavailable: {self.store_error}")
         return self.store
+
+    def sequencer(self, session_id: str) -> Sequencer:
+        return self._sequencers.setdefault(session_id, Sequencer())
+
+    def keep(self, live: LiveSession) -> LiveSession:
+        """Hold a session in memory, most recently used; idle ones beyond MAX_LIVE are
+        dropped (the store has them), so a daemon that runs for weeks does not grow."""
+        self.sessions.pop(live.session.id, None)
+        self.sessions[live.session.id] = live
+        idle = [sid for sid, other in self.sessions.items() if not other.running]
+        for sid in idle[: max(0, len(self.sessions) - MAX_LIVE)]:
+            del self.sessions[sid]
+        return live
 
     def cancel(self, session_id: str) -> bool:
         """Cancel a session's running prompt; False if none runs."""
