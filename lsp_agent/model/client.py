@@ -347,7 +347,6 @@ class ModelClient:
         return next((n for n in map(_positive, candidates) if n), None)
 
 
-@functools.cache
 async def _lines(resp: httpx.Response) -> AsyncGenerator[str, None]:
     """The body's lines. Servers often write one token per packet, and waking up for each
     costs far more than handling it: after a chunk we had to wait for, pause READ_GAP_S so
@@ -372,6 +371,7 @@ async def _lines(resp: httpx.Response) -> AsyncGenerator[str, None]:
         yield pending.removesuffix("\r")
 
 
+@functools.cache
 def _default_ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle takes ~0.1 s; share it instead of paying that per client.
     return httpx.create_ssl_context()

@@ -289,3 +289,20 @@ async def test_server_ignoring_stream_flag_still_works(
     model_server.script(FakeResponse(json=body))
     turn = final(await collect(make_client()))
     assert (turn.content, turn.finish_reason) == ("plain", "stop")
+
+
+async def test_finished_turns_leave_no_response_alive(
+    model_server: FakeModelServer, make_client: MakeClient
+) -> None:
+    """A daemon runs thousands of turns: nothing may keep their HTTP responses."""
+    import gc
+
+    import httpx
+
+    client = make_client()
+    for _ in range(3):
+        model_server.script(text_reply("Hello", chunk_size=2))
+        assert texts(await collect(client)) == "Hello"
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, httpx.Response)]
+    assert alive == []
