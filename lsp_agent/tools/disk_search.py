@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lsp_agent.tools.ignore import ParentRules, compile_pattern, walk_files
+from lsp_agent.tools.ignore import ParentRules, PathRules, compile_pattern, walk_files
 from lsp_agent.workspace import BINARY_SNIFF_BYTES, MAX_READ_BYTES, GrepMatch, WorkspaceError
 
 T = TypeVar("T")
@@ -72,10 +72,10 @@ async def glob_files(
     """Absolute paths of files under base matching pattern, in path order; (paths, truncated)."""
     accept = glob_matcher(pattern, base)
     if rg is not None:
-        narrow, where = _narrowing(pattern, base)
+        narrow, where, reincludes = _narrowing(pattern, base)
         if not where.is_dir():
             return [], False
-        rg_accept = await asyncio.to_thread(_accept, root, where, accept)  # reads .gitignores
+        rg_accept = await asyncio.to_thread(_accept, root, where, accept, reincludes)
         found, truncated = await _rg_glob(rg, root, where, narrow, rg_accept, limit)
     else:
         found, truncated = await _in_thread(
@@ -84,20 +84,34 @@ async def glob_files(
     return sorted(found, key=lambda p: p.split(os.sep)), truncated
 
 
-def _narrowing(pattern: str, base: Path) -> tuple[list[str], Path]:
+def _narrowing(pattern: str, base: Path) -> tuple[list[str], Path, bool]:
     """What lets rg list fewer files for a glob (Python still matches each one exactly):
-    a file-name type filter from the last segment, and the literal leading directories."""
+    a file-name filter from the last segment (see _name_filter), and the literal leading
+    directories."""
     parts = pattern.strip().removeprefix(os.path.join(base, "")).split("/")
     while parts and parts[0] in ("", "."):
         parts.pop(0)
     where = base
     while len(parts) > 1 and _literal(parts[0]) and parts[0] != "..":
         where = where / parts.pop(0)
-    name = parts[-1] if parts else ""
-    args: list[str] = []
-    if name and "**" not in name and not any(c in name for c in ":[\\"):
-        args = ["--type-add", f"sel:{name}", "--type", "sel"]  # prunes; still obeys ignores
-    return args, where
+    args, reincludes = _name_filter(parts[-1] if parts else "")
+    return args, where, reincludes
+
+
+_EXTENSION = re.compile(r"[^.!].*\.[A-Za-z0-9]+")
+
+
+def _name_filter(name: str) -> tuple[list[str], bool]:
+    """rg arguments that list only files named like `name`, and whether what rg lists then
+    needs the whole .gitignore check. `--glob` is the fast filter (a type filter costs rg
+    ~50% more), but it re-includes the ignored paths it names (PathRules takes them out
+    again): used only for names ending in an extension, which seldom name a directory, so
+    rg does not walk into ignored trees for them."""
+    if not name or "**" in name or any(c in name for c in ":[\\"):
+        return [], False
+    if _EXTENSION.fullmatch(name):
+        return ["--glob", name], True
+    return ["--type-add", f"sel:{name}", "--type", "sel"], False  # obeys ignores
 
 
 def _literal(segment: str) -> bool:
@@ -116,9 +130,13 @@ async def grep_files(
     if query.glob:
         accept = glob_matcher(query.glob, base if base_is_dir else base.parent)
     if rg is not None:
-        rg_accept = await asyncio.to_thread(_accept, root, base, accept) if base_is_dir else accept
+        name_glob = (query.glob or "").strip()
+        narrow, reincludes = _name_filter(name_glob) if "/" not in name_glob else ([], False)
+        rg_accept = accept
+        if base_is_dir:
+            rg_accept = await asyncio.to_thread(_accept, root, base, accept, reincludes)
         try:
-            return await _rg_grep(rg, root, base, query, rg_accept, shown)
+            return await _rg_grep(rg, root, base, query, narrow, rg_accept, shown)
         except _RustRegexUnsupported:
             pass  # look-around or backreferences: Python's re has them
     flags = re.IGNORECASE if query.ignore_case else 0
@@ -148,8 +166,11 @@ def _rg_args(rg: str) -> list[str]:
     ]
 
 
-def _accept(root: Path, base: Path, glob: Callable[[str], bool] | None) -> Callable[[str], bool]:
-    parents = ParentRules(str(base), str(root))
+def _accept(
+    root: Path, base: Path, glob: Callable[[str], bool] | None, reincluded: bool
+) -> Callable[[str], bool]:
+    """Reads .gitignore files: call it off the loop."""
+    parents = PathRules(str(base), str(root)) if reincluded else ParentRules(str(base), str(root))
     if glob is None:
         return lambda path: not parents.ignores(path)
     return lambda path: glob(path) and not parents.ignores(path)
@@ -210,6 +231,7 @@ async def _rg_grep(
     root: Path,
     base: Path,
     q: GrepQuery,
+    narrow: list[str],
     accept: Callable[[str], bool] | None,
     shown: Callable[[str], str],
 ) -> tuple[list[GrepMatch], bool]:
@@ -217,10 +239,7 @@ async def _rg_grep(
     args.append("--ignore-case" if q.ignore_case else "--case-sensitive")
     if q.context:
         args += ["--context", str(q.context)]
-    name_glob = (q.glob or "").strip()
-    if name_glob and not any(c in name_glob for c in "/:[\\"):  # rg's syntax agrees on these
-        args += ["--type-add", f"sel:{name_glob}", "--type", "sel"]  # prunes; obeys ignores
-    args += ["--regexp", q.pattern, *_targets(root, base)]
+    args += [*narrow, "--regexp", q.pattern, *_targets(root, base)]
     proc = await asyncio.create_subprocess_exec(
         *args,
         cwd=root,

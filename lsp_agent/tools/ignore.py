@@ -206,6 +206,45 @@ class ParentRules:
         return is_ignored(path, False, self._rules)
 
 
+class PathRules:
+    """The whole .gitignore verdict on single paths under base: every directory on the way
+    and the file itself. For files ripgrep listed under a --glob, which re-includes the
+    ignored files and directories it names."""
+
+    def __init__(self, base: str, root: str) -> None:
+        self._top = base
+        self._base = os.path.join(base, "")
+        self._chains: dict[str, Rules] = {base: rules_above(base, root) + _load(base)}
+        self._dirs: dict[str, bool] = {}
+
+    def _rules(self, directory: str) -> Rules:
+        """The rules in force inside directory (which is base or below it)."""
+        rules = self._chains.get(directory)
+        if rules is None and len(directory) <= len(self._top):
+            rules = self._chains[self._top]
+        elif rules is None:
+            rules = self._rules(directory[: directory.rfind(os.sep)]) + _load(directory)
+            self._chains[directory] = rules
+        return rules
+
+    def ignores(self, path: str) -> bool:
+        if not path.startswith(self._base):
+            return False
+        directory = path[: path.rfind(os.sep)]
+        return self._hidden(directory) or is_ignored(path, False, self._rules(directory))
+
+    def _hidden(self, directory: str) -> bool:
+        """Whether directory (base or below) is ignored, or inside an ignored one."""
+        hit = self._dirs.get(directory)
+        if hit is None:
+            hit = False
+            if len(directory) >= len(self._base):  # below base
+                parent = directory[: directory.rfind(os.sep)]
+                hit = self._hidden(parent) or is_ignored(directory, True, self._rules(parent))
+            self._dirs[directory] = hit
+        return hit
+
+
 def walk_files(base: str, root: str, stop: threading.Event | None = None) -> Iterator[str]:
     """Regular files under base, absolute, in path order (entries sorted per directory).
 

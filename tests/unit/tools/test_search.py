@@ -108,6 +108,32 @@ async def test_gitignore_inside_a_git_repository(search_ws: DiskWorkspace, root:
     assert (await search_ws.glob("*", root, 10)) == ([".gitignore", "b.py"], False)
 
 
+async def test_globs_naming_ignored_paths_do_not_reinclude_them(
+    search_ws: DiskWorkspace, root: Path
+) -> None:
+    """rg's own --glob re-includes ignored files and directories it names."""
+    write(
+        root,
+        {
+            ".gitignore": "*.secret.json\nstash.json/\n",
+            "a.json": "data",
+            "x.secret.json": "data",
+            "sub/.gitignore": "local.json\n!keep.secret.json\n",
+            "sub/b.json": "data",
+            "sub/local.json": "data",
+            "sub/keep.secret.json": "data",
+            "stash.json/c.json": "data",
+        },
+    )
+    expected = ["a.json", "sub/b.json", "sub/keep.secret.json"]
+    assert (await search_ws.glob("**/*.json", root, 100)) == (expected, False)
+    assert (await search_ws.glob("*.secret.json", root, 100)) == (expected[2:], False)
+    matches, _ = await search_ws.grep(
+        "data", root, glob="*.json", ignore_case=False, context=0, limit=100
+    )
+    assert [m.path for m in matches] == expected
+
+
 async def test_grep_respects_gitignore_and_skips_binary(
     search_ws: DiskWorkspace, tree: Path
 ) -> None:
