@@ -24,7 +24,7 @@ import type { Connection } from './controller';
 import { AgentController, errorMessage } from './controller';
 import type { DiffDocuments } from './diffs';
 import { type CodeDiagnostic, getDiagnostics, saveDocuments } from './editorRequests';
-import { findExecutable, startFailureMessage } from './launch';
+import { StderrLines, findExecutable, startFailureMessage } from './launch';
 import { type PermissionUI, askPermission } from './permissions';
 import {
   CLIENT_CAPABILITIES,
@@ -55,6 +55,7 @@ export const CLIENT_ID = 'lspAgent';
 export const CLIENT_NAME = 'lsp-agent';
 export const SECRET_KEY = 'lspAgent.apiKey';
 const STDERR_KEPT = 40;
+const STDERR_WAIT_MS = 1000;
 
 /** The server's code-action commands the extension runs itself (see CommandRouter). */
 export interface CommandRouter {
@@ -110,7 +111,7 @@ function workspaceFolderPath(): string | undefined {
 export class AgentClient implements vscode.Disposable {
   client: LanguageClient | undefined;
   readonly capabilities = new AgentCapabilitiesFeature();
-  private stderr: string[] = [];
+  private stderr = StderrLines.none();
   private configListener: vscode.Disposable | undefined;
   private initialized = false;
   private starting: Promise<boolean> | undefined;
@@ -151,9 +152,9 @@ export class AgentClient implements vscode.Disposable {
       return false;
     }
     this.output.info(`starting: ${[launch.command, ...launch.args, '--stdio'].join(' ')}`);
+    this.stderr = StderrLines.none(); // until the new process has a stderr
     const client = this.createClient(launch, env, folder);
     this.client = client;
-    this.stderr = [];
     this.initialized = false;
     try {
       await client.start();
@@ -162,7 +163,9 @@ export class AgentClient implements vscode.Disposable {
       this.client = undefined;
       this.controller.setConnection(undefined);
       void client.dispose().catch(() => undefined);
-      void this.showStartFailure(startFailureMessage(launch, 'exited', this.stderr.length ? this.stderr : [errorMessage(error)]));
+      // The connection often breaks before the dying server's last words reach us.
+      const stderr = await this.stderr.settled(STDERR_WAIT_MS);
+      void this.showStartFailure(startFailureMessage(launch, 'exited', stderr.length ? stderr : [errorMessage(error)]));
       return false;
     }
     this.initialized = true;
@@ -248,12 +251,6 @@ export class AgentClient implements vscode.Disposable {
       options: { env, cwd },
     };
     const extension = this.context.extension;
-    const keep = (line: string) => {
-      this.stderr.push(line);
-      if (this.stderr.length > STDERR_KEPT) {
-        this.stderr.shift();
-      }
-    };
     let client: QuietStartLanguageClient | undefined = undefined;
     let fallback: ErrorHandler | undefined = undefined;
     const defaults = () => (fallback ??= client!.createDefaultErrorHandler(4)); // keeps its restart count
@@ -278,15 +275,11 @@ export class AgentClient implements vscode.Disposable {
       stdioOptions: {
         stdout: (input, channel) => input.on('data', (data: Buffer) => channel.info(String(data))),
         stderr: (input, channel) => {
-          let rest = '';
-          input.on('data', (data: Buffer) => {
-            const lines = (rest + String(data)).split(/\r?\n/);
-            rest = lines.pop() ?? '';
-            for (const line of lines) {
-              keep(line);
-              logServerLine(channel, line);
-            }
-          });
+          const lines = new StderrLines(STDERR_KEPT, (line) => logServerLine(channel, line));
+          this.stderr = lines;
+          input.on('data', (data: Buffer) => lines.push(data));
+          input.on('end', () => lines.end());
+          input.on('close', () => lines.end());
         },
       },
       middleware: {

@@ -77,3 +77,59 @@ export function startFailureMessage(launch: ServerLaunch, reason: 'missing' | 'e
     `Check the "lsp-agent" output; reinstall with \`${INSTALL_HINT}\`, or fix "lspAgent.server.command" / "lspAgent.server.args".`
   );
 }
+
+/**
+ * The server's stderr as lines, the last `keep` of them. A server that dies at start often
+ * closes the pipe after the client has already seen the broken connection: `ended` lets the
+ * failure message wait for its last words.
+ */
+export class StderrLines {
+  readonly lines: string[] = [];
+  readonly ended: Promise<void>;
+  private rest = '';
+  private finish: () => void = () => undefined;
+
+  constructor(
+    private readonly keep: number,
+    private readonly onLine: (line: string) => void = () => undefined,
+  ) {
+    this.ended = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** Before any server ran: no lines, already ended. */
+  static none(): StderrLines {
+    const lines = new StderrLines(0);
+    lines.end();
+    return lines;
+  }
+
+  push(data: Buffer | string): void {
+    const lines = (this.rest + String(data)).split(/\r?\n/);
+    this.rest = lines.pop() ?? '';
+    lines.forEach((line) => this.add(line));
+  }
+
+  end(): void {
+    if (this.rest) {
+      this.add(this.rest);
+      this.rest = '';
+    }
+    this.finish();
+  }
+
+  /** The lines, once the stream ended or `waitMs` passed, whichever is first. */
+  async settled(waitMs: number): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.ended, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    return this.lines;
+  }
+
+  private add(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.keep) {
+      this.lines.shift();
+    }
+    this.onLine(line);
+  }
+}

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findExecutable, startFailureMessage } from '../../src/launch';
+import { StderrLines, findExecutable, startFailureMessage } from '../../src/launch';
 
 const dir = mkdtempSync(join(tmpdir(), 'lsp-agent-launch-'));
 const tool = join(dir, 'lsp-agent');
@@ -45,5 +45,26 @@ describe('explaining a failed start', () => {
   it('quotes the last line the server printed', () => {
     const message = startFailureMessage({ command: 'lsp-agent', args: ['serve'] }, 'exited', ['Traceback', 'ImportError: boom', '']);
     expect(message).toContain('exited at start: ImportError: boom.');
+  });
+});
+
+describe("the server's stderr", () => {
+  it('splits lines across chunks, keeps the last ones and the unterminated tail', async () => {
+    const seen: string[] = [];
+    const lines = new StderrLines(2, (line) => seen.push(line));
+    lines.push('Traceback (most');
+    lines.push(' recent call last):\r\n  File "x"\n');
+    lines.push("/usr/bin/python3: No module named lsp_agent");
+    expect(lines.lines).toEqual(['Traceback (most recent call last):', '  File "x"']);
+    lines.end();
+    expect(await lines.settled(10_000)).toEqual(['  File "x"', '/usr/bin/python3: No module named lsp_agent']);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('waits for the end of the stream, but not forever', async () => {
+    const open = new StderrLines(5);
+    open.push('still talking\n');
+    expect(await open.settled(5)).toEqual(['still talking']);
+    expect(await StderrLines.none().settled(10_000)).toEqual([]);
   });
 });
