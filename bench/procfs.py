@@ -29,6 +29,21 @@ def cpu_ns(pid: int) -> int:
     return max(precise, ticks_ns(pid))
 
 
+def runqueue_wait_ns(pid: int) -> int:
+    """How long the live threads have waited, runnable, for a CPU (schedstat's 2nd field)."""
+    waited = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    waited += int(f.read().split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    except OSError:
+        pass
+    return waited
+
+
 def ticks_ns(pid: int) -> int:
     with open(f"/proc/{pid}/stat", "rb") as f:
         fields = f.read().rsplit(b")", 1)[1].split()

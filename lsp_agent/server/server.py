@@ -6,11 +6,12 @@ import asyncio
 import inspect
 import json
 import logging
+import threading
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import cattrs
 from lsprotocol.types import (
@@ -22,6 +23,7 @@ from lsprotocol.types import (
 )
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
     JsonRPCNotification,
@@ -34,6 +36,7 @@ from pygls.protocol import (
 
 from lsp_agent import __version__
 from lsp_agent.config import Settings
+from lsp_agent.server import pipes
 from lsp_agent.server import protocol as p
 from lsp_agent.server.settings import SettingsManager
 
@@ -191,6 +194,34 @@ class AgentServer(LanguageServer):
         self._json = plain_converter()
         self._models: dict[str, ModelClient] = {}
         self._windows: dict[str, int] = {}
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve the client over stdio: over asyncio pipes when they are pipes (pipes.py)."""
+        if stdin is None or stdout is None or not pipes.usable(stdin, stdout):
+            super().start_io(stdin, stdout)
+            return
+        stop = self._stop_event = threading.Event()
+        try:
+            asyncio.run(self._serve_pipes(stdin, stdout, stop))
+        except BrokenPipeError:
+            log.error("the client closed the connection: shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    async def _serve_pipes(self, stdin: BinaryIO, stdout: BinaryIO, stop: threading.Event) -> None:
+        reader, writer = await pipes.connect(stdin, stdout)
+        log.debug("stdio: asyncio pipes")
+        # Writes at once, closes when drained: pygls awaits whichever result is awaitable.
+        self.protocol.set_writer(writer)  # type: ignore[arg-type]
+        await run_async(
+            stop_event=stop,
+            reader=reader,
+            protocol=self.protocol,
+            logger=log,
+            error_handler=self.report_server_error,
+        )
 
     # --- state -----------------------------------------------------------------
 
