@@ -1,0 +1,30 @@
+"""The pipe reader's edges: garbage lines too long for a header, and a client gone mid-body."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from lsp_agent.server import pipes
+
+
+async def test_an_over_long_line_is_dropped_and_reading_goes_on() -> None:
+    stream = asyncio.StreamReader(limit=32)
+    stream.feed_data(b"x" * 100 + b"\r\nContent-Length: 2\r\n")
+    reader = pipes.PipeReader(stream)
+    assert await reader.readline() == b"Content-Length: 2\r\n"
+
+
+async def test_a_body_cut_short_reads_as_the_end() -> None:
+    stream = asyncio.StreamReader()
+    stream.feed_data(b'{"js')
+    stream.feed_eof()
+    assert await pipes.PipeReader(stream).readexactly(10) == b""
+
+
+def test_only_pipes_and_sockets_are_usable(tmp_path: object) -> None:
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "rb") as r, os.fdopen(write_fd, "wb") as w:
+        assert pipes.usable(r, w)
+        with open(os.devnull, "rb") as null:
+            assert not pipes.usable(r, null)
