@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,62 @@ def test_vscode_extension_npm_test() -> None:
     output = (result.stdout + result.stderr)[-TAIL:]
     assert result.returncode == 0, f"npm test failed in editors/vscode:\n{output}"
     assert "Test Files" in result.stdout and " failed" not in result.stdout.split("Test Files")[-1]
+
+
+E2E_ENV = "LSP_AGENT_E2E"
+
+
+def e2e_wanted() -> bool:
+    """The real-VS-Code run needs Chromium and a code-server install (about two minutes):
+    on in CI (scripts/test installs Debian's chromium there) or with LSP_AGENT_E2E=1."""
+    return os.environ.get("CI") == "true" or os.environ.get(E2E_ENV) == "1"
+
+
+def run_e2e(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["npm", "run", "--silent", "e2e:code-server"],
+        cwd=EXTENSION,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.mark.timeout(1900)
+def test_vscode_end_to_end_in_code_server() -> None:
+    """code-server + headless Chromium + playwright-core: install the .vsix, run "Agent:
+    Ask…", see the streamed answer, allow the edit and see it land, reload the window.
+
+    One retry: a browser driving a whole IDE has failures of its own (one seen in about a
+    dozen runs: after a window reload the extension host saw default settings). A retried
+    pass warns and shows the first failure, so a real regression (which fails both) cannot
+    hide, and a flaky one stays visible."""
+    if not e2e_wanted():
+        pytest.skip(f"the real-VS-Code run is on in CI or with {E2E_ENV}=1")
+    reason = skip_reason()
+    if reason is not None:
+        pytest.fail(reason)
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.fail(f"no Chromium at {chromium}: apt-get install chromium ripgrep libkrb5-dev")
+    env = {
+        **os.environ,
+        "LSP_AGENT_COMMAND": lsp_agent_command(),
+        "LSP_AGENT_PYTHON": sys.executable,
+        "NO_COLOR": "1",
+    }
+    first = run_e2e(env)
+    if first.returncode == 0 and "[e2e] PASS" in first.stdout:
+        return
+    failed = (first.stdout + first.stderr)[-TAIL:]
+    second = run_e2e(env)
+    output = (second.stdout + second.stderr)[-TAIL:]
+    assert second.returncode == 0 and "[e2e] PASS" in second.stdout, (
+        f"the code-server end-to-end run failed twice:\n{failed}\n--- retry ---\n{output}"
+    )
+    warnings.warn(
+        f"the code-server end-to-end run passed on its retry; first:\n{failed}", stacklevel=1
+    )
