@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import json
 import logging
+import sys
 import threading
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -201,14 +202,19 @@ class AgentServer(LanguageServer):
             super().start_io(stdin, stdout)
             return
         stop = self._stop_event = threading.Event()
+        code: int | str | None = 0
         try:
             asyncio.run(self._serve_pipes(stdin, stdout, stop))
         except BrokenPipeError:
             log.error("the client closed the connection: shutting down")
-        except (KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
             pass
+        except SystemExit as e:  # `exit`: 0 after `shutdown`, else 1
+            code = e.code
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
+        if code:
+            sys.exit(code)
 
     async def _serve_pipes(self, stdin: BinaryIO, stdout: BinaryIO, stop: threading.Event) -> None:
         reader, writer = await pipes.connect(stdin, stdout)

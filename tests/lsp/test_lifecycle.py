@@ -126,3 +126,27 @@ async def test_the_server_exits_when_the_editor_dies(
                 os.kill(pid, signal.SIGKILL)
     assert process_gone(tool_pid) and live_in_group(tool_pid) == []
     assert f"the editor (pid {editor.pid}) is gone: exiting" in log.read_text()
+
+
+async def test_exit_code_says_whether_shutdown_came_first(tmp_path: Path) -> None:
+    """LSP: `exit` after `shutdown` exits with 0, without it with 1."""
+    (tmp_path / "ws").mkdir()
+    codes = []
+    for polite in (True, False):
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "lsp_agent", "serve", "--stdio"),
+            *("--state-dir", str(tmp_path / "state")),
+            cwd=tmp_path / "ws",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        connection = RawConnection(proc.stdout, proc.stdin)
+        await connection.request("initialize", {"processId": None, "capabilities": {}})
+        if polite:
+            await connection.request("shutdown", None)
+        connection.send({"method": "exit"})
+        async with asyncio.timeout(30):
+            codes.append(await proc.wait())
+    assert codes == [0, 1]
