@@ -10,6 +10,7 @@ from typing import Any
 
 from lsp_agent import __version__
 from lsp_agent.config import ConfigError, Settings, load_settings
+from lsp_agent.tools.processes import watch_children_with_pidfds
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LIMIT, EXIT_OVERFLOW, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
 EXIT_HELP = """exit codes:
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(workspace, flag_overrides(args))
     except ConfigError as e:
         return fail(str(e))
+    watch_children_with_pidfds()
     return asyncio.run(dispatch(args, workspace, settings))
 
 

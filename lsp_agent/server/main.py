@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from lsp_agent.server.server import AgentServer, create_server
+from lsp_agent.tools.processes import watch_children_with_pidfds
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -80,9 +81,11 @@ def serve(tcp: str | None, log_level: str, log_file: Path | None, state_dir: Pat
     atexit.register(_kill_tool_processes)  # the last line of defence against orphans
     if tcp:
         host, _, port = tcp.rpartition(":")
+        watch_children_with_pidfds()
         server.start_tcp(host or "127.0.0.1", int(port))
         return 0
     messages, frames = own_stdio()
+    watch_children_with_pidfds()
     server.start_io(messages, frames)
     return 0
 

@@ -30,6 +30,8 @@ T = TypeVar("T")
 _JSON_LINE_LIMIT = 64 * 1024 * 1024  # a minified 5 MB line, JSON-escaped, still fits
 _STDERR_KEEP = 64 * 1024
 OVERREAD = 8  # how far past a limit unordered rg output is read before sorting
+_LINES_PER_STEP = 16  # rg JSON lines handled per event-loop step
+_OTHER_MESSAGES = (b'{"type":"begin"', b'{"type":"end"', b'{"type":"summary"')
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,13 @@ async def _rg_grep(
     out: list[GrepMatch] = []
     count = 0
     try:
+        lines = 0
         async for raw in proc.stdout:
+            lines += 1
+            if lines % _LINES_PER_STEP == 0:
+                await asyncio.sleep(0)  # buffered output: let the editor's requests in between
+            if raw.startswith(_OTHER_MESSAGES):
+                continue  # begin, end and summary: a line per file, not worth parsing
             msg = json.loads(raw)
             kind = msg.get("type")
             if kind not in ("match", "context"):
