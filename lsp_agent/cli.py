@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from lsp_agent import __version__
+from lsp_agent.child_watcher import watch_children_with_pidfds
 from lsp_agent.config import ConfigError, Settings, load_settings
-from lsp_agent.tools.processes import watch_children_with_pidfds
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_LIMIT, EXIT_OVERFLOW, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
 EXIT_HELP = """exit codes:

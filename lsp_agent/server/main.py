@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
+from lsp_agent.child_watcher import watch_children_with_pidfds
 from lsp_agent.server.server import AgentServer, create_server
-from lsp_agent.tools.processes import watch_children_with_pidfds
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
