@@ -16,32 +16,27 @@ def cpu_ns(pid: int) -> int:
     The sum of the threads' schedstat (ns resolution) plus what exited threads left in the
     process's utime+stime: `max` of the precise sum and the tick count keeps both honest.
     """
-    precise = 0
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    precise += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-    except OSError:
-        pass
-    return max(precise, ticks_ns(pid))
+    return max(_schedstat_sum(pid, 0), ticks_ns(pid))
 
 
 def runqueue_wait_ns(pid: int) -> int:
-    """How long the live threads have waited, runnable, for a CPU (schedstat's 2nd field)."""
-    waited = 0
+    """How long the live threads have waited, runnable, for a CPU."""
+    return _schedstat_sum(pid, 1)
+
+
+def _schedstat_sum(pid: int, field: int) -> int:
+    """A field of /proc/PID/task/*/schedstat (0: time on a CPU, 1: time waiting for one)."""
+    total = 0
     try:
         for tid in os.listdir(f"/proc/{pid}/task"):
             try:
                 with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    waited += int(f.read().split()[1])
+                    total += int(f.read().split()[field])
             except (OSError, ValueError, IndexError):
                 continue
     except OSError:
         pass
-    return waited
+    return total
 
 
 def ticks_ns(pid: int) -> int:

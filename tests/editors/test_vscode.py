@@ -39,6 +39,19 @@ def lsp_agent_command() -> str:
     return found
 
 
+def npm(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["npm", *args],
+        cwd=EXTENSION,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.mark.timeout(600)
 def test_vscode_extension_npm_test() -> None:
     reason = skip_reason()
@@ -51,16 +64,7 @@ def test_vscode_extension_npm_test() -> None:
         "NO_COLOR": "1",
         "FORCE_COLOR": "0",
     }
-    result = subprocess.run(
-        ["npm", "test", "--silent"],
-        cwd=EXTENSION,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=540,
-        check=False,
-    )
+    result = npm(["test", "--silent"], env, timeout=540)
     output = (result.stdout + result.stderr)[-TAIL:]
     assert result.returncode == 0, f"npm test failed in editors/vscode:\n{output}"
     assert "Test Files" in result.stdout and " failed" not in result.stdout.split("Test Files")[-1]
@@ -76,16 +80,7 @@ def e2e_wanted() -> bool:
 
 
 def run_e2e(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["npm", "run", "--silent", "e2e:code-server"],
-        cwd=EXTENSION,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return npm(["run", "--silent", "e2e:code-server"], env, timeout=900)
 
 
 @pytest.mark.timeout(1900)
