@@ -14,7 +14,7 @@
 // CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,30 @@ function firstLine(child, what) {
     });
     child.on('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
+}
+
+/** The extension's "lsp-agent" output channel of every extension host, oldest first. */
+function extensionLogs(userData) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(path);
+      } else if (entry.name === 'lsp-agent.log') {
+        found.push(path);
+      }
+    }
+  };
+  try {
+    walk(join(userData, 'logs'));
+  } catch {
+    return '(no logs)';
+  }
+  return found
+    .sort()
+    .map((path) => `--- ${path}\n${readFileSync(path, 'utf8').slice(-3000)}`)
+    .join('\n');
 }
 
 async function waitFor(what, check, timeoutMs = 60_000) {
@@ -324,6 +348,7 @@ async function main() {
       const shot = join(tmpdir(), 'lsp-agent-e2e-failure.png');
       await page.screenshot({ path: shot }).catch(() => undefined);
       console.error(`[e2e] screenshot: ${shot}\n[e2e] code-server log (tail):\n${serverLog.slice(-4000)}`);
+      console.error(`[e2e] the extension's output (each extension host):\n${extensionLogs(userData)}`);
       throw error;
     } finally {
       await browser.close();

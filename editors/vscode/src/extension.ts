@@ -27,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((event) => {
       // How the server starts, and the key's variable, only take effect in a new process.
       if (event.affectsConfiguration('lspAgent.server') || event.affectsConfiguration('lspAgent.model.apiKeyEnv')) {
+        output.info('the server settings changed: restarting the server');
         void agent?.restart();
       }
     }),
