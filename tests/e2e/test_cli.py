@@ -205,15 +205,13 @@ def _lines(stream: object) -> Iterator[str]:
     yield from iter(stream.readline, "")  # type: ignore[attr-defined]
 
 
-def test_ctrl_c_cancels_cleanly_and_kills_the_shell(
-    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
-) -> None:
-    model_server.script(
-        tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
-    )
-    command = [LSP_AGENT, "run", "sleep", "--workspace", str(workspace)]
-    command += ["--base-url", model_server.base_url, "--permission-mode", "auto"]
-    proc = subprocess.Popen(
+def start_run(
+    server: FakeModelServer, workspace: Path, env: dict[str, str], prompt: str
+) -> subprocess.Popen[str]:
+    """`lsp-agent run PROMPT` in the background, tools allowed, its output piped."""
+    command = [LSP_AGENT, "run", prompt, "--workspace", str(workspace)]
+    command += ["--base-url", server.base_url, "--permission-mode", "auto"]
+    return subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -221,6 +219,15 @@ def test_ctrl_c_cancels_cleanly_and_kills_the_shell(
         text=True,
         env=env,
     )
+
+
+def test_ctrl_c_cancels_cleanly_and_kills_the_shell(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str]
+) -> None:
+    model_server.script(
+        tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
+    )
+    proc = start_run(model_server, workspace, env, "sleep")
     try:
         pid = None
         for line in _lines(proc.stderr):

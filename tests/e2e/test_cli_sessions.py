@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from lsp_agent.store import INTERRUPTED
-from tests.e2e.test_cli import LSP_AGENT, SECRET
+from tests.e2e.test_cli import LSP_AGENT, SECRET, start_run
 from tests.fakes.model_server import FakeModelServer, error_reply, text_reply, tool_call_reply
 
 
@@ -287,16 +287,7 @@ def test_kill_9_mid_run_then_continue(
         tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
         text_reply("resumed fine"),
     )
-    command = [LSP_AGENT, "run", "sleepy work", "--workspace", str(workspace)]
-    command += ["--base-url", model_server.base_url, "--permission-mode", "auto"]
-    proc = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = start_run(model_server, workspace, env, "sleepy work")
     pgid = None
     try:
         assert proc.stderr is not None

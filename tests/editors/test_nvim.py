@@ -32,6 +32,11 @@ pytestmark = pytest.mark.skipif(not NVIM.exists(), reason="nvim (neovim-pyinstal
 APP = "def add(a, b):\n    return a - b\n"
 
 
+def headless_nvim() -> list[str]:
+    """nvim with no user config and no shada: only what the test loads."""
+    return [str(NVIM), "--headless", "-n", "-u", "NONE", "-i", "NONE"]
+
+
 class Nvim:
     """Runs scenario scripts in one workspace and state dir (so sessions persist)."""
 
@@ -61,13 +66,7 @@ class Nvim:
         params_file.write_text(json.dumps({**params, "out": str(out)}))
         env = {**self.env(), "LSP_AGENT_TEST_PARAMS": str(params_file)}
         command = [
-            str(NVIM),
-            "--headless",
-            "-n",
-            "-u",
-            "NONE",
-            "-i",
-            "NONE",
+            *headless_nvim(),
             "--cmd",
             f"set rtp^={PLUGIN}",
             "-l",
@@ -373,17 +372,7 @@ def tool_output(request: Any) -> str:
 def test_lua_compiles_without_globals(tmp_path: Path) -> None:
     env = {**os.environ, "LSP_AGENT_PLUGIN": str(PLUGIN), "XDG_STATE_HOME": str(tmp_path)}
     proc = subprocess.run(
-        [
-            str(NVIM),
-            "--headless",
-            "-n",
-            "-u",
-            "NONE",
-            "-i",
-            "NONE",
-            "-l",
-            str(SCRIPTS / "lint.lua"),
-        ],
+        [*headless_nvim(), "-l", str(SCRIPTS / "lint.lua")],
         env=env,
         capture_output=True,
         text=True,
