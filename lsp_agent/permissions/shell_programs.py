@@ -328,7 +328,13 @@ def _git_subcommand(sub: str, rest: list[str]) -> Risk:
 
 
 # Options of read-only subcommands that write a file or run a program.
-_GIT_RUNS: tuple[str, ...] = ("--output", "--ext-diff", "--open-files-in-pager", "--upload-pack", "--exec")
+_GIT_RUNS: tuple[str, ...] = (
+    "--output",
+    "--ext-diff",
+    "--open-files-in-pager",
+    "--upload-pack",
+    "--exec",
+)
 _GIT_RUNS += ("--textconv", "--pager")
 # Global options that take a value as the next word.
 _GIT_GLOBAL_VALUES = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
