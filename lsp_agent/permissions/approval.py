@@ -24,9 +24,7 @@ def shown_command(command: str, limit: int = SHOW_LIMIT) -> str:
 def always_text(rules: Sequence[Rule], kind: ToolKind) -> str | None:
     """How the prompt names what "allow always" would allow for the rest of the session."""
     if kind == "edit":
-        return (
-            "edits of files in the workspace (protected files are still asked)" if rules else None
-        )
+        return "edits in the workspace" if rules else None  # protected ones are still asked
     if not rules:
         return None
     return ", ".join(rule.text for rule in rules)
