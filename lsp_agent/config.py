@@ -91,6 +91,10 @@ class ShellSettings(_Group):
         default_factory=list,
         description="Extra paths commands may write besides the workspace (e.g. ~/.cache).",
     )
+    max_processes: int = Field(
+        1024, ge=16, description="Processes one command may run at once (a fork bomb stops)."
+    )
+    max_file_mb: int = Field(4096, ge=1, description="Largest file one command may write, MB.")
 
 
 class ToolSettings(_Group):

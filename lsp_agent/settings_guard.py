@@ -36,6 +36,10 @@ def hold_widening(trusted: Settings, new: Settings) -> tuple[Settings, list[str]
     if extra:
         held += [f"shell.writablePaths {p!r}" for p in extra]
         shell_update["writable_paths"] = [p for p in shell.writable_paths if p not in extra]
+    for field in ("max_processes", "max_file_mb"):
+        if getattr(shell, field) > getattr(trusted.shell, field):
+            held.append(f"shell.{field}")
+            shell_update[field] = getattr(trusted.shell, field)
     model_update: dict[str, object] = {}
     for field in ("base_url", "api_key_env", "headers"):  # where the key goes, and which key
         if getattr(new.model, field) != getattr(trusted.model, field):

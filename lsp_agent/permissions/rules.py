@@ -76,17 +76,13 @@ class Rule:
         return self.command_re.fullmatch(" ".join(command.split())) is not None
 
     def could_complete(self, command: str) -> bool:
-        """Could `command` plus more words match? (for commands that xargs completes)"""
+        """Could xargs make `command` match, whatever words its input brings (they may be
+        appended, or replace any word with -I)? Judged by the program's name."""
         if self.pattern is None or self.command_re is None:
             return True
         literal = _split_escaped(self.pattern)[0].strip().removesuffix(":").split()
         words = command.split()
-        n = min(len(literal), len(words))
-        return (
-            bool(words)
-            and literal[:n] == words[:n]
-            and (len(words) <= len(literal) or self.matches_command(command))
-        )
+        return bool(words) and bool(literal) and literal[0] == words[0]
 
     def covers(self, part: Part) -> bool:
         """As an allow rule: does it allow this part of a command line?"""

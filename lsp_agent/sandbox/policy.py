@@ -42,6 +42,8 @@ def policy_for(
     extra_writable: Iterable[Path] = (),
     hidden: Iterable[Path] = (),
     user_approved: bool = False,
+    max_processes: int = MAX_PROCESSES,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> SandboxPolicy:
     """read-only: nothing writable but a private tmp, network off unless set. Other modes:
     the roots (and the user's extra paths) writable, protected paths read-only unless the
@@ -61,4 +63,6 @@ def policy_for(
         read_only=protected,
         hidden=tuple(hidden),
         network=net,
+        max_processes=max_processes,
+        max_file_bytes=max_file_bytes,
     )

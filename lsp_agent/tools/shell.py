@@ -279,6 +279,8 @@ async def _sandboxed(command: str, ctx: ToolContext, cwd: Path) -> tuple[Launch,
             extra_writable=[Path(os.path.expanduser(p)) for p in shell.writable_paths],
             hidden=hidden,
             user_approved=ctx.user_approved,
+            max_processes=shell.max_processes,
+            max_file_bytes=shell.max_file_mb * 1024 * 1024,
         )
         return sandbox.launch(state, command, policy, env), policy
 

@@ -142,3 +142,42 @@ async def test_show_message_request_always_allow_is_remembered(plain_agent: Agen
     assert result["toolCalls"] == 2
     assert len(agent.editor.message_requests) == 1
     assert agent.disk("calc.py") == "def add(a, b):\n    return a + b + 1\n"
+
+
+async def test_a_command_is_shown_whole_with_why_and_what_always_allows(
+    agent: AgentClient,
+) -> None:
+    command = "ls\nrm -r victim.txt"
+    agent.write("victim.txt", "x\n")
+    agent.server.script(tool_call_reply([("bash", {"command": command})]), text_reply("ok"))
+    agent.editor.permission_answers.append("reject_once")
+    result = await agent.prompt(await agent.new_session(), "clean up")
+    assert result["stopReason"] == "end_turn"
+    [asked] = agent.editor.permission_requests
+    [item] = asked["toolCall"]["content"]
+    assert item["type"] == "content"
+    assert "ls\nrm -r victim.txt\n" in item["content"]["text"]  # every line
+    assert "Needs approval: ask mode." in item["content"]["text"]
+    names = {o["kind"]: o["name"] for o in asked["options"]}
+    assert names["allow_always"] == "Always allow bash(ls), bash(rm -r victim.txt)"
+    assert agent.disk("victim.txt") == "x\n"
+
+
+async def test_the_message_fallback_shows_a_long_command_and_offers_all_of_it(
+    plain_agent: AgentClient,
+) -> None:
+    agent = plain_agent
+    command = "echo " + "a" * 3000 + " ; rm -r victim.txt"
+    agent.write("victim.txt", "x\n")
+    agent.server.script(tool_call_reply([("bash", {"command": command})]), text_reply("ok"))
+    agent.editor.message_answers += ["Show the whole command", "Reject"]
+    result = await agent.prompt(await agent.new_session(), "clean up")
+    assert result["stopReason"] == "end_turn"
+    first, second = agent.editor.message_requests
+    assert "more characters not shown" in first["message"]
+    shown = first["message"].split("\nNeeds approval")[0]
+    assert shown.endswith("; rm -r victim.txt")  # the tail is shown at once
+    assert "Show the whole command" in [a["title"] for a in first["actions"]]
+    assert any(command in log["message"] for log in agent.editor.logs)
+    assert "output log" in second["message"]
+    assert agent.disk("victim.txt") == "x\n"
