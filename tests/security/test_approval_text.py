@@ -20,7 +20,7 @@ class TestApprovalText:
         long = "echo " + "a" * 3000 + " ; rm -r victim.txt"
         result = attack(bash(long), mode="ask", answers="v\nn\n")
         prompt = result.run.stderr
-        head, _, tail = prompt.partition("more characters not shown")
+        _, _, tail = prompt.partition("more characters not shown")
         assert "; rm -r victim.txt" in tail.split("Allow?")[0]  # the end is shown at once
         assert long in prompt  # [v]iew all printed it whole
         assert "[v]iew all" in prompt
