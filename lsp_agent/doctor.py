@@ -21,6 +21,13 @@ async def doctor(workspace: Path, settings: Settings) -> int:
         print(f"{level:7} {text}", file=sys.stdout)
 
     say("ok", f"workspace {workspace}")
+    if settings.model.provider == "local":
+        from lsp_agent.local.checks import local_findings
+
+        for level, text in local_findings(settings):
+            say(level, text)
+        say("note", "the local model is not started by doctor; `lsp-agent run` loads it")
+        return 1 if problems else 0
     say("ok", f"model {settings.model.name!r} at {settings.model.base_url}")
     key = settings.api_key()
     if key:

@@ -98,6 +98,7 @@ class LocalProvider:
         self._on_crash = on_crash
         self._hub = hub
         self._lock = asyncio.Lock()
+        self._memo: dict[tuple[str | None, str], tuple[LaunchSpec, ResolvedModel, float]] = {}
         atexit.register(self.kill_now)
 
     async def model_settings(
@@ -105,7 +106,7 @@ class LocalProvider:
     ) -> ModelSettings:
         """Settings for the normal client, pointing at the running server (started, or
         restarted, as needed)."""
-        spec, resolved = await asyncio.to_thread(launch_spec, settings, self._hub)
+        spec, resolved = await self._spec(settings)
         async with self._lock:
             server = self.server
             if server is None or not server.alive or server.spec.key() != spec.key():
@@ -125,6 +126,17 @@ class LocalProvider:
                 "max_output_tokens": cap,
             }
         )
+
+    async def _spec(self, settings: Settings) -> tuple[LaunchSpec, ResolvedModel]:
+        """The launch spec, remembered while the settings and the file stay the same (a
+        vocabulary of 250k tokens takes a while to skip)."""
+        key = (settings.model.path, settings.local.model_dump_json())
+        memo = self._memo.get(key)
+        if memo is not None and _mtime(memo[0].model) == memo[2]:
+            return memo[0], memo[1]
+        spec, resolved = await asyncio.to_thread(launch_spec, settings, self._hub)
+        self._memo = {key: (spec, resolved, _mtime(spec.model))}
+        return spec, resolved
 
     async def _start(
         self,
@@ -166,6 +178,13 @@ class LocalProvider:
     def kill_now(self) -> None:
         if self.server is not None:
             self.server.kill_now()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
 
 
 def xllamacpp_installed() -> bool:

@@ -47,6 +47,7 @@ def register(server: AgentServer) -> None:
         ls.spawn(watch_workspace(ls.root, ls.settings.reload))
         ls.spawn(_warm_up())
         await _pull_configuration(ls)
+        _preload_local_model(ls)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -54,6 +55,7 @@ def register(server: AgentServer) -> None:
     ) -> None:
         if not await _pull_configuration(ls):  # clients without workspace/configuration push
             _apply_client_settings(ls, params.settings)
+        _preload_local_model(ls)
 
     @server.feature(t.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: AgentServer, params: t.WorkDoneProgressCancelParams) -> None:
@@ -67,6 +69,13 @@ def register(server: AgentServer) -> None:
 
         await ls.close()
         await kill_all()
+
+
+def _preload_local_model(ls: AgentServer) -> None:
+    if ls.config.model.provider == "local":  # else the local modules stay unimported
+        from lsp_agent.server import local_model
+
+        local_model.preload(ls)
 
 
 async def _warm_up() -> None:
