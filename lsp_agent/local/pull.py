@@ -6,9 +6,12 @@ huggingface_hub does the download, so HF_ENDPOINT (a mirror), HF_HOME / HF_HUB_C
 
 from __future__ import annotations
 
+import inspect
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PREFERRED_QUANTS = ("Q4_K_M", "Q4_K_S", "Q5_K_M", "Q4_0", "Q8_0")
 _REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -86,6 +89,18 @@ def pick_file(files: list[str], repo: str) -> str:
     raise PullError(f"{repo} has several GGUF files ({shown}): pull {repo}:FILE")
 
 
+def _bar() -> dict[str, Any]:
+    """A progress bar on stderr even when it is not a terminal (huggingface_hub's own one
+    only shows on a terminal), unless HF_HUB_DISABLE_PROGRESS_BARS is set."""
+    import huggingface_hub
+    from tqdm import tqdm
+
+    params = inspect.signature(huggingface_hub.hf_hub_download).parameters
+    if "tqdm_class" not in params or os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS"):
+        return {}
+    return {"tqdm_class": tqdm}
+
+
 def pull(ref: str, revision: str | None = None) -> Path:
     """Download (or find already cached) one GGUF; its path in the cache."""
     repo, file = parse_ref(ref)
@@ -100,7 +115,7 @@ def pull(ref: str, revision: str | None = None) -> Path:
         if file is None:
             names = huggingface_hub.list_repo_files(repo, revision=revision)
             file = pick_file(list(names), repo)
-        path = huggingface_hub.hf_hub_download(repo, file, revision=revision)
+        path = huggingface_hub.hf_hub_download(repo, file, revision=revision, **_bar())
     except errors.GatedRepoError:
         raise PullError(f"{repo} is gated: accept its licence, then export HF_TOKEN") from None
     except errors.RepositoryNotFoundError:
