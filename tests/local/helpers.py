@@ -73,3 +73,20 @@ def llama_children(parent: int | None = None) -> list[int]:
         if parent is None or int(fields[1]) == parent:
             found.append(int(proc.name))
     return found
+
+
+def processes_with_env(key: str, value: str) -> list[int]:
+    """Live processes whose environment has KEY=VALUE (children inherit it)."""
+    needle = f"{key}={value}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if needle in environ and stat[stat.rindex(")") + 2 :].split()[0] not in ("Z", "X"):
+            found.append(int(proc.name))
+    return found
