@@ -84,9 +84,24 @@ class LimitSettings(_Group):
     timeout_s: float | None = Field(None, gt=0, description="Wall time of one run.")
 
 
+SandboxSetting = Literal["auto", "bubblewrap", "landlock", "seatbelt", "off"]
+
+
 class ShellSettings(_Group):
     timeout_s: float = Field(120.0, gt=0, description="Default timeout of one command.")
     output_limit: int = Field(16_000, ge=1000, description="Characters of output kept.")
+    sandbox: SandboxSetting = Field(
+        "auto",
+        description="The OS sandbox around every command: auto picks bubblewrap, Landlock or "
+        "Seatbelt; off runs commands unconfined (at your own risk).",
+    )
+    network: bool | None = Field(
+        None, description="Network inside the sandbox; default: off in read-only, else on."
+    )
+    writable_paths: list[str] = Field(
+        default_factory=list,
+        description="Extra paths commands may write besides the workspace (e.g. ~/.cache).",
+    )
 
 
 class ToolSettings(_Group):

@@ -12,6 +12,7 @@ StopReason = Literal[
     "end_turn", "max_turns", "budget", "cancelled", "model_error", "context_overflow"
 ]
 PlanStatus = Literal["pending", "in_progress", "completed"]
+OutputStream = Literal["stdout", "stderr"]
 
 
 class _Event(BaseModel):
@@ -81,7 +82,7 @@ class ToolOutputDelta(_Event):
 
     type: Literal["tool_output"] = "tool_output"
     tool_call_id: str
-    stream: Literal["stdout", "stderr"] = "stdout"
+    stream: OutputStream = "stdout"
     text: str
 
 

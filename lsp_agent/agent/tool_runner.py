@@ -23,7 +23,9 @@ from lsp_agent.agent.events import (
 from lsp_agent.config import Settings
 from lsp_agent.model.wire import ToolCall, ToolMessage
 from lsp_agent.permissions import PermissionRequest, Permissions
-from lsp_agent.tools.base import ToolContext, ToolError, ToolResult, ToolSet
+from lsp_agent.secrets import known_secrets, redactor
+from lsp_agent.store.redact import Redactor
+from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet
 from lsp_agent.tools.text import truncate
 from lsp_agent.workspace import Workspace, WorkspaceError
 
@@ -44,6 +46,14 @@ class ToolRunner:
     edited: list[Path] = field(default_factory=list)
     # Results of the current turn so far; on cancel the loop keeps these, marks the rest.
     results: dict[str, ToolMessage] = field(default_factory=dict)
+    # Known secret values, redacted from every output before it is emitted or sent on.
+    secrets: tuple[str, ...] | None = None
+    _redactor: Redactor = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.secrets is None:
+            self.secrets = tuple(known_secrets(self.settings.api_key()))
+        self._redactor = redactor(self.secrets)
 
     async def run_all(self, calls: list[ToolCall], allowed: int | None) -> list[ToolMessage]:
         """Run a turn's calls; consecutive read-only calls run concurrently, the rest in order.
@@ -72,7 +82,14 @@ class ToolRunner:
             return self._finish(
                 call, "failed", f"Unknown tool '{call.function.name}'. Available tools: {known}."
             )
-        ctx = ToolContext(self.workspace, self.settings, call.id, self.emit)
+        ctx = ToolContext(
+            self.workspace,
+            self.settings,
+            call.id,
+            self.emit,
+            permissions=self.permissions,
+            secrets=self.secrets or (),
+        )
         try:
             args = tool.parse(call.function.arguments)
             diff = await tool.preview(args, ctx) if tool.preview else None
@@ -85,11 +102,13 @@ class ToolRunner:
                     raw_input=args.model_dump(),
                     subject=tool.subject(args),
                     diff=diff,
+                    relative_path=self._resolved(tool, args),
                 )
             )
             if not verdict.allowed:
                 return self._finish(call, "denied", verdict.reason)
             ctx.approved = diff
+            ctx.user_approved = verdict.asked
             self.emit(ToolCallProgress(tool_call_id=call.id))
             result = await tool.run(args, ctx)
         except (ToolError, WorkspaceError) as e:
@@ -97,8 +116,18 @@ class ToolRunner:
         except Exception as e:  # a bug in a tool: report it, keep the run alive
             log.exception("tool %s crashed", tool.name)
             return self._finish(call, "failed", f"Internal error in {tool.name}: {e!r}")
+        finally:
+            ctx.flush_output()
         self.edited.extend(p for p in result.edited if p not in self.edited)
         return self._finish(call, "completed", result.output, result)
+
+    def _resolved(self, tool: Tool[Any], args: Any) -> str | None:
+        """The path as it will really be used (symlinks, `..`, /proc/self/root resolved),
+        relative to the workspace, so path rules judge what will really be opened."""
+        path = getattr(args, "path", None)
+        if not isinstance(path, str) or tool.kind == "execute":
+            return None
+        return self.workspace.display(self.workspace.resolve(path))
 
     def _is_read_only(self, call: ToolCall) -> bool:
         tool = self.tools.get(call.function.name)
@@ -129,7 +158,7 @@ class ToolRunner:
     def _finish(
         self, call: ToolCall, status: Any, output: str, result: ToolResult | None = None
     ) -> ToolMessage:
-        output = truncate(output, self.settings.tools.output_limit)
+        output = truncate(self._redactor.text(output), self.settings.tools.output_limit)
         self.emit(
             ToolCallFinished(
                 tool_call_id=call.id,

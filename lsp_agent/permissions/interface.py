@@ -23,6 +23,19 @@ class PermissionRequest(BaseModel):
     diff: Diff | None = None  # for edits: what would change
     # Workspace-relative, "/"-separated path, when the caller has resolved it already.
     relative_path: str | None = None
+    # Filled in by the policy before asking: why it is asked, the parts of a command line
+    # that need approval, and what "allow always" would allow for the session.
+    reason: str | None = None
+    asked_parts: list[str] = []
+    always: str | None = None
+
+    @property
+    def command(self) -> str | None:
+        """The whole shell command, for execute requests."""
+        if self.kind != "execute":
+            return None
+        raw = self.subject if self.subject is not None else self.raw_input.get("command")
+        return raw if isinstance(raw, str) else None
 
 
 class PermissionGate(Protocol):
@@ -35,3 +48,4 @@ class PermissionGate(Protocol):
 class Verdict:
     allowed: bool
     reason: str  # why; on a denial, what the model is told
+    asked: bool = False  # the user approved it at a prompt (protected paths open up)

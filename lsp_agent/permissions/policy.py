@@ -6,23 +6,29 @@ what it names, even in read-only mode. Otherwise the mode decides:
 | kind              | read-only         | ask   | accept-edits          | auto               |
 | ----------------- | ----------------- | ----- | --------------------- | ------------------ |
 | think/read/search | allow             | allow | allow                 | allow              |
-| edit              | deny              | ask   | allow in workspace    | allow              |
+| edit              | deny              | ask   | allow in workspace    | allow in workspace |
 | execute           | read-only or deny | ask   | read-only, else ask   | ask if destructive |
 
-Edits outside the workspace, under `.git/` or of `.lsp-agent.toml` are asked in accept-edits
-mode: a git hook, git config or the settings file would let the model escalate itself.
+Edits of protected paths (git dirs, settings, editor folders, instruction files: see
+sandbox.protected) are asked in every mode: they would let the model escalate itself.
 A command line is judged part by part (see shell_classifier): each part must be allowed by
 the mode or covered by an allow rule, and the line gets the worst answer of its parts.
+The OS sandbox enforces the mode for every command; without one the shell fails closed:
+read-only refuses every command and the other modes ask for each.
 Anything but an explicit allow from the gate is a deny (fail closed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lsp_agent.config import PermissionSettings
+from lsp_agent import sandbox
+from lsp_agent.config import PermissionSettings, ShellSettings
+from lsp_agent.permissions import read_deny
+from lsp_agent.permissions.approval import always_text
 from lsp_agent.permissions.interface import Outcome, PermissionGate, PermissionRequest, Verdict
 from lsp_agent.permissions.rules import (
     PathInfo,
@@ -34,6 +40,7 @@ from lsp_agent.permissions.rules import (
     session_rule,
 )
 from lsp_agent.permissions.shell_classifier import Analysis, Part, analyze
+from lsp_agent.sandbox import SandboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,7 @@ class _Evaluation:
     asked: tuple[Part, ...] = ()  # the parts of a command line that need the user's approval
     command: str | None = None
     parsed: bool = True
+    remember: tuple[Rule, ...] = ()  # what "allow always" would add
 
 
 class Permissions:
@@ -59,28 +67,55 @@ class Permissions:
         settings: PermissionSettings,
         gate: PermissionGate | None = None,
         workspace_root: Path | None = None,
+        shell: ShellSettings | None = None,
     ) -> None:
         self.settings = settings
         self.mode = settings.mode
+        self.shell = shell or ShellSettings()
         self._allow = parse_rules(settings.allow, "allow")  # ValueError names the bad rule
         self._deny = parse_rules(settings.deny, "deny")
+        self._read_deny = read_deny.read_rules(self._deny)
         self.gate = gate
         self._root = workspace_root
         self._session: list[Rule] = []
         self._all_edits = False
+
+    # --- what the tools and the sandbox need to know ---------------------------------
+
+    def read_denied(self, rel: str | None, absolute: str | None = None) -> bool:
+        """Does a deny rule forbid reading this path? (grep and glob leave such files out)"""
+        return bool(self._read_deny) and read_deny.denied(self._read_deny, rel, absolute)
+
+    async def hidden_paths(self, roots: tuple[Path, ...]) -> list[Path]:
+        """The existing paths the sandbox must mask from shell commands."""
+        if not self._read_deny:
+            return []
+        return await asyncio.to_thread(read_deny.matching_paths, self._read_deny, roots)
+
+    async def sandbox(self) -> SandboxStatus:
+        return await sandbox.status_async(self.shell.sandbox)
 
     def remembered_rules(self) -> list[str]:
         """What "allow always" added this session, as rules (for display)."""
         return (["edit(**)"] if self._all_edits else []) + [r.text for r in self._session]
 
     def decide(self, request: PermissionRequest) -> Outcome:
-        return self._evaluate(request).outcome
+        return self._evaluate(request, sandbox.status(self.shell.sandbox)).outcome
 
     async def check(self, request: PermissionRequest) -> Verdict:
-        ev = self._evaluate(request)
+        state = await self.sandbox() if request.kind == "execute" else None
+        ev = self._evaluate(request, state)
         if ev.outcome != "ask":
             return Verdict(ev.outcome == "allow", ev.reason)
         what = _action(request, ev.command)
+        # The prompt shows the truth: the whole command, why it is asked, what "always" adds.
+        request = request.model_copy(
+            update={
+                "reason": ev.reason,
+                "asked_parts": [p.text for p in ev.asked],
+                "always": always_text(ev.remember, request.kind),
+            }
+        )
         if self.gate is None:
             return Verdict(
                 False,
@@ -97,14 +132,14 @@ class Permissions:
             )
         if type(answer) is str and answer == "allow_always":  # exactly, not a look-alike
             self._remember(request, ev)
-            return Verdict(True, f"The user allowed this for the session: {what}.")
+            return Verdict(True, f"The user allowed this for the session: {what}.", asked=True)
         if type(answer) is str and answer == "allow_once":
-            return Verdict(True, f"The user allowed this once: {what}.")
+            return Verdict(True, f"The user allowed this once: {what}.", asked=True)
         return Verdict(False, f"The user denied permission to {what}. {_DONT_RETRY}")
 
     # --- the policy ---------------------------------------------------------------------
 
-    def _evaluate(self, req: PermissionRequest) -> _Evaluation:
+    def _evaluate(self, req: PermissionRequest, state: SandboxStatus | None) -> _Evaluation:
         command: str | None = None
         analysis: Analysis | None = None
         path: PathInfo | None = None
@@ -121,21 +156,29 @@ class Permissions:
             return _Evaluation("allow", f"{req.kind} tools are allowed")
         if req.kind == "edit":
             return self._edit(req, path)
-        return self._execute(req, command, analysis)
+        ev = self._execute(req, command, analysis)
+        return _fail_closed(ev, state, self.mode, bool(self._read_deny))
 
     def _edit(self, req: PermissionRequest, path: PathInfo | None) -> _Evaluation:
+        if path is None or not path.inside or path.protected(self._root):
+            if self.mode == "read-only":
+                return _Evaluation("deny", "read-only mode: edits are not allowed")
+            why = (
+                "outside the workspace"
+                if path is None or not path.inside
+                else ("a protected path (it could run code or change the agent's settings)")
+            )
+            return _Evaluation("ask", why)  # in every mode, whatever the rules say
         for rule in self._allow:
             if rule.applies_to(req.tool, req.kind) and rule.matches_path(path):
                 return _Evaluation("allow", f"Allowed by rule allow: {rule.text}")
-        ordinary = path is not None and path.inside and not path.sensitive
-        if self._all_edits and ordinary:
-            return _Evaluation("allow", "The user allowed edits for this session")
         if self.mode == "read-only":
             return _Evaluation("deny", "read-only mode: edits are not allowed")
-        if self.mode == "auto" or (self.mode == "accept-edits" and ordinary):
+        if self._all_edits:
+            return _Evaluation("allow", "The user allowed edits for this session")
+        if self.mode in ("auto", "accept-edits"):
             return _Evaluation("allow", f"{self.mode} mode: edits are allowed")
-        why = "ask mode" if self.mode == "ask" else "outside the workspace or a sensitive file"
-        return _Evaluation("ask", why)
+        return _Evaluation("ask", "ask mode", remember=(parse_rule("edit"),))
 
     def _execute(
         self, req: PermissionRequest, command: str | None, analysis: Analysis | None
@@ -176,26 +219,57 @@ class Permissions:
                 asked.append(part)
         if asked:
             why = "ask mode" if self.mode == "ask" else f"{_describe(asked)} in {self.mode} mode"
-            return _Evaluation("ask", why, tuple(asked), command, parsed)
+            if parsed:
+                remember = tuple(dict.fromkeys(session_rule(p) for p in asked if p.core.strip()))
+            else:
+                remember = _exact(command)
+            return _Evaluation("ask", why, tuple(asked), command, parsed, remember)
         if used:
             return _Evaluation("allow", "Allowed by rule allow: " + ", ".join(r.text for r in used))
         return _Evaluation("allow", f"{self.mode} mode allows this command")
 
     def _remember(self, req: PermissionRequest, ev: _Evaluation) -> None:
         if req.kind == "edit":
-            self._all_edits = True  # still only edits inside the workspace, never sensitive ones
+            if ev.remember:  # ask mode: ordinary edits; protected ones are asked every time
+                self._all_edits = True
             return
         if req.kind != "execute":
             return
-        if not ev.parsed:
-            new = [parse_rule(f"bash({escape_command(ev.command)})")] if ev.command else []
-        else:
-            new = [session_rule(p) for p in ev.asked if p.core.strip()]
         known = {r.text for r in self._session}
-        for rule in new:
+        for rule in ev.remember:
             if rule.text not in known:
                 known.add(rule.text)
                 self._session.append(rule)
+
+
+def _exact(command: str | None) -> tuple[Rule, ...]:
+    """ "Always" for a line that was judged whole: that exact line."""
+    if command is None or not command.strip():
+        return ()
+    return (parse_rule(f"bash({escape_command(command)})"),)
+
+
+def _fail_closed(
+    ev: _Evaluation, state: SandboxStatus | None, mode: str, read_deny: bool
+) -> _Evaluation:
+    """Without a sandbox to enforce the mode, nothing runs unasked (and read-only runs
+    nothing); the same when read-deny rules exist that the sandbox cannot enforce."""
+    if state is None or state.off or ev.outcome == "deny":
+        return ev
+    if state.backend is None:
+        problem = f"no sandbox is available ({state.detail})"
+    elif read_deny and not state.can_hide_paths:
+        problem = f"the {state.backend} sandbox cannot hide the read-denied files"
+    else:
+        return ev
+    if mode == "read-only":
+        return _Evaluation(
+            "deny",
+            f"read-only mode runs no shell commands here: {problem}. Run `lsp-agent doctor`.",
+        )
+    if ev.outcome == "ask":
+        return replace(ev, reason=f"{ev.reason}; also, {problem}")
+    return _Evaluation("ask", problem, (), ev.command, ev.parsed, _exact(ev.command))
 
 
 def _denies(
@@ -212,7 +286,10 @@ def _denies(
     if command is None:
         return False
     parts = analysis.parts if analysis is not None else ()
-    texts = [command, *(t for p in parts for t in (p.text, p.core, p.runs))]
+    texts = [command, *(t for p in parts for t in (p.text, p.core, p.runs, p.canonical))]
+    # `xargs git` gets its words from its input: deny it if some words could complete it.
+    if any(p.fed and rule.could_complete(p.canonical) for p in parts):
+        return True
     if analysis is not None and not analysis.parsed:
         # Quoting is unknown, so any word may start a command (`echo 'x rm -rf y`).
         for part in parts:

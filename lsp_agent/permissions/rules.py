@@ -29,7 +29,8 @@ from pathlib import Path
 
 from lsp_agent.agent.events import ToolKind
 from lsp_agent.permissions.shell_classifier import Part
-from lsp_agent.permissions.shell_programs import is_shell_or_interpreter
+from lsp_agent.permissions.shell_programs import RANK, Risk
+from lsp_agent.sandbox.protected import is_protected
 
 ALIASES: dict[str, frozenset[ToolKind]] = {
     "bash": frozenset({"execute"}),
@@ -39,10 +40,6 @@ ALIASES: dict[str, frozenset[ToolKind]] = {
     "write": frozenset({"edit"}),
     "read": frozenset({"read", "search"}),
 }
-# Paths the model could use to escalate itself: git hooks/config run code, the settings file
-# holds these very rules. Edits there are asked even in accept-edits mode.
-SENSITIVE_FILES = frozenset({".lsp-agent.toml"})
-SENSITIVE_DIRS = frozenset({".git"})
 _CASE_INSENSITIVE_FS = sys.platform in ("darwin", "win32")
 _RULE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
 
@@ -53,10 +50,9 @@ class PathInfo:
     abs: str | None  # absolute, when known
     inside: bool
 
-    @property
-    def sensitive(self) -> bool:
-        parts = (self.rel or "").split("/")
-        return parts[-1] in SENSITIVE_FILES or bool(SENSITIVE_DIRS.intersection(parts))
+    def protected(self, root: Path | None) -> bool:
+        """A path the agent could escalate itself with (see sandbox.protected)."""
+        return self.rel is not None and is_protected(self.rel, root)
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ class Rule:
     path_re: re.Pattern[str] | None = None
     absolute: bool = False  # the path pattern is absolute
     exact: bool = False  # the pattern has no wildcard
-    covers_destructive: bool = True  # False for prefixes remembered from a "normal" command
+    max_risk: Risk = "destructive"  # a remembered prefix covers nothing riskier than it was
 
     def applies_to(self, tool: str, kind: ToolKind) -> bool:
         return kind in self.kinds if self.kinds is not None else tool.lower() == self.tool
@@ -79,9 +75,22 @@ class Rule:
             return True
         return self.command_re.fullmatch(" ".join(command.split())) is not None
 
+    def could_complete(self, command: str) -> bool:
+        """Could `command` plus more words match? (for commands that xargs completes)"""
+        if self.pattern is None or self.command_re is None:
+            return True
+        literal = _split_escaped(self.pattern)[0].strip().removesuffix(":").split()
+        words = command.split()
+        n = min(len(literal), len(words))
+        return (
+            bool(words)
+            and literal[:n] == words[:n]
+            and (len(words) <= len(literal) or self.matches_command(command))
+        )
+
     def covers(self, part: Part) -> bool:
         """As an allow rule: does it allow this part of a command line?"""
-        if part.risk == "destructive" and not self.covers_destructive:
+        if RANK[part.risk] > RANK[self.max_risk]:
             return False
         if part.writes and self.command_re is not None and ">" not in (self.pattern or ""):
             return False  # `git diff*` does not allow `git diff > somewhere`
@@ -255,33 +264,44 @@ def path_info(given: str | None, root: Path | None, hint: str | None = None) -> 
 # --- what "allow always" remembers ----------------------------------------------------------
 
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*")
-_RUNNERS = frozenset({"npm", "pnpm", "yarn", "bun", "uv", "poetry", "pdm", "hatch", "pipenv"})
-# Prefixes of these allow anything at all, so only the exact command is remembered.
-_EXACT_ONLY = frozenset({"xargs", "npx", "pnpx", "bunx", "uvx", "ssh", "docker", "kubectl"})
+# Programs whose second word names what they do: "always" may remember `prog sub:*`,
+# covering nothing riskier than the approved command. Every other program (awk, sed,
+# find, make, tar, interpreters, shells, launchers…) can run code or write files with some
+# arguments, so only the exact command is remembered.
+_SUBCOMMANDS: dict[str, frozenset[str]] = {
+    # Not install/ci/exec: they run the code of whatever package is named.
+    "npm": frozenset({"test", "run", "ls", "outdated", "audit", "view"}),
+    "pnpm": frozenset({"test", "run", "ls", "outdated", "audit"}),
+    "yarn": frozenset({"test", "run", "list", "outdated", "audit"}),
+    "bun": frozenset({"test", "run"}),
+    "cargo": frozenset({"build", "check", "test", "clippy", "fmt", "doc", "tree", "bench"}),
+    "go": frozenset({"build", "test", "vet", "fmt", "list", "mod"}),
+    "git": frozenset(
+        {"status", "diff", "log", "show", "add", "commit", "fetch", "pull", "push", "branch"}
+        | {"switch", "checkout", "stash", "restore", "rebase", "merge", "tag", "blame", "grep"}
+    ),
+}
+_RUN_SCRIPT = frozenset({"npm", "pnpm", "yarn", "bun"})  # `npm run build`: the script's name
 
 
 def session_rule(part: Part) -> Rule:
-    """The rule "allow always" adds for one approved part of a command.
-
-    A prefix (program, plus a plain subcommand: `npm test -- -x` -> `npm test:*`) that never
-    covers destructive commands; the exact command for destructive parts, redirections into
-    files, interpreters and launchers.
-    """
+    """The rule "allow always" adds for one approved part of a command: `prog sub:*` for the
+    programs above (`npm test -- -x` -> `npm test:*`), else the exact command."""
     words = part.words
-    program = words[0].rsplit("/", 1)[-1] if words else ""
-    if (
-        part.risk == "destructive"
-        or part.writes
-        or not words
-        or is_shell_or_interpreter(program)
-        or program in _EXACT_ONLY
-    ):
+    program = words[0] if words else ""
+    subs = _SUBCOMMANDS.get(program)
+    plain = len(words) > 1 and _PLAIN.fullmatch(words[1]) is not None
+    if part.risk == "destructive" or part.writes or subs is None or not plain:
         return parse_rule(f"bash({escape_command(part.core)})")
-    n = 2 if len(words) > 1 and _PLAIN.fullmatch(words[1]) else 1
-    if n == 2 and program in _RUNNERS and words[1] == "run" and len(words) > 2:
-        n = 3 if _PLAIN.fullmatch(words[2]) else 2
+    if words[1] not in subs:
+        return parse_rule(f"bash({escape_command(part.core)})")
+    n = 2
+    if program in _RUN_SCRIPT and words[1] == "run":
+        if len(words) < 3 or not _PLAIN.fullmatch(words[2]):
+            return parse_rule(f"bash({escape_command(part.core)})")
+        n = 3
     rule = parse_rule(f"bash({escape_command(' '.join(words[:n]))}:*)")
-    return replace(rule, covers_destructive=False)
+    return replace(rule, max_risk=part.risk)
 
 
 def escape_command(command: str) -> str:

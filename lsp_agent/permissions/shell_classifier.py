@@ -11,17 +11,21 @@ operators and each piece is judged, so `echo 'x; rm -rf /` still reads as destru
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import shlex
+from dataclasses import dataclass, field, replace
 
+from lsp_agent.permissions.shell_expansion import expand_words, unknown_program
 from lsp_agent.permissions.shell_parser import Redirect, ShellSyntaxError, SimpleCommand, parse
 from lsp_agent.permissions.shell_programs import (
     DELETERS,
     DISK_DEVICE,
     DOWNLOADERS,
+    READ_ONLY,
     SAFE_SINKS,
     SHELLS,
     STRUCTURAL,
     Risk,
+    canonical,
     is_shell_or_interpreter,
     may_destroy,
     names,
@@ -57,6 +61,8 @@ class Part:
     risk: Risk
     writes: bool = False  # output is redirected into a file
     runs: str = ""  # the program past every wrapper (sudo, xargs too): what deny rules also see
+    canonical: str = ""  # `runs` by base name, past git's global options: for deny rules
+    fed: bool = False  # xargs appends words from its input: deny rules match any completion
 
 
 @dataclass(frozen=True)
@@ -105,27 +111,91 @@ def _command_parts(cmd: SimpleCommand, depth: int, out: list[Part]) -> None:
         writes = writes or effect != "read_only"
         floor = worst(floor, effect)
     argv = _argv(words)
-    risk = worst(floor, argv.risk)
+    risk = worst(floor, argv.risk, _expansion_risk(cmd, argv))
+    expanded = expand_words(words)
+    if expanded is not None:  # `{rm,-rf,x}`, `rm${IFS}-rf${IFS}x`: judge what bash runs
+        seen = _argv(expanded)
+        risk = worst(risk, "normal", seen.risk)
+        for script in seen.scripts:
+            risk = worst(risk, analyze(script, depth + 1).risk)
     feeds = cmd.upstream + cmd.nested  # `curl … | sh`, `sh <(curl …)`, `bash -c "$(curl …)"`
     if is_shell_or_interpreter(argv.program) and any(_downloads(c) for c in feeds):
         risk = "destructive"
-    for script in argv.scripts:
+    scripts = list(argv.scripts)
+    if argv.program in SHELLS and not argv.scripts and not _runs_file(words, argv):
+        stdin = _stdin_script(cmd)  # `bash <<< '…'`, `sh <<EOF`: the script is right here
+        if stdin is not None:
+            scripts.append(stdin)
+        elif cmd.upstream or any(r.op.lstrip("0123456789") == "<" for r in cmd.redirects):
+            risk = "destructive"  # `echo 'rm -rf x' | sh`: a script we cannot see
+    for script in scripts:
         sub = analyze(script, depth + 1)
         out.extend(sub.parts)
         if not sub.parsed:
             risk = worst(risk, "normal")
-    for inner_words in argv.inner:  # find -exec: matched by rules as parts of their own
-        inner_argv = _argv(inner_words)
-        text = " ".join(inner_words)
-        risk_inner = worst("normal", inner_argv.risk)
-        out.append(Part(text, text, tuple(inner_words), risk_inner, runs=text))
+    for inner_words in argv.inner:  # find -exec: judged as a command line of its own
+        sub = analyze(shlex.join(inner_words), depth + 1)  # `-exec sh -c '…'` too
+        out.extend(replace(p, risk=worst("normal", p.risk)) for p in sub.parts)
     if argv.transparent and risk == "read_only":
         return
     shown = [_render(r) for r in cmd.redirects]
     core_words = tuple(words[argv.core :]) or tuple(words)  # `FOO=1`, `env`: nothing stripped
     text = " ".join([*words, *shown])
     core = " ".join([*core_words, *shown])
-    out.append(Part(text, core, core_words, risk, writes, " ".join(words[argv.runs :])))
+    runs = words[argv.runs :]
+    if expanded is not None:
+        runs = expanded[_argv(expanded).runs :]
+    out.append(
+        Part(text, core, core_words, risk, writes, " ".join(runs), canonical(runs), argv.fed)
+    )
+
+
+_SUBSCRIPT = re.compile(r"\[[^\]]*(\$\(|`|\$\{)")
+_INERT = frozenset({"echo", "printf", "true", "false", ":"})  # arguments only printed
+
+
+def _expansion_risk(cmd: SimpleCommand, argv: _Argv) -> Risk:
+    """Parameters (`$X`) are unknown statically: never read-only. An unknown program
+    (`$CMD`, `/bin/r?`) may be anything, so it is judged destructive."""
+    if argv.runs < len(cmd.words):
+        program = cmd.words[argv.runs]
+        residue = _IFS_ONLY.sub("", program.value) if program.params else ""
+        known = program.value in ("[", "[[") and not program.params
+        if not known and unknown_program(residue or program.value, "$" in residue):
+            return "destructive"
+    inert = argv.program in _INERT and "-v" not in cmd_words(cmd)  # printf -v assigns
+    if inert:
+        return "read_only"
+    args = cmd.words[argv.runs + 1 :]
+    if any(w.params for w in args):
+        return "normal"
+    # `[[ 'a[$(cmd)]' -eq 0 ]]`, `test -v`, `read`, `declare`: subscripts are arithmetic,
+    # and arithmetic runs command substitutions.
+    return "normal" if any(_SUBSCRIPT.search(w.value) for w in cmd.words) else "read_only"
+
+
+_IFS_ONLY = re.compile(r"\$\{IFS\}|\$IFS(?![A-Za-z0-9_])")
+
+
+def cmd_words(cmd: SimpleCommand) -> list[str]:
+    return [w.value for w in cmd.words]
+
+
+def _runs_file(words: list[str], argv: _Argv) -> bool:
+    """`bash script.sh`: an operand after the options (not `-s`, which reads stdin)."""
+    rest = words[argv.runs + 1 :]
+    operands = [w for w in rest if not w.startswith(("-", "+"))]
+    return bool(operands) and "-s" not in rest
+
+
+def _stdin_script(cmd: SimpleCommand) -> str | None:
+    for r in cmd.redirects:
+        op = r.op.lstrip("0123456789")
+        if op == "<<<":
+            return r.target.value
+        if op in ("<<", "<<-") and r.body is not None:
+            return r.body
+    return None
 
 
 def _redirect_effect(r: Redirect) -> Risk:
@@ -162,6 +232,7 @@ class _Argv:
     scripts: list[str] = field(default_factory=list)  # bash -c / eval / env -S text
     transparent: bool = False  # the command only runs `scripts`
     inner: list[list[str]] = field(default_factory=list)
+    fed: bool = False  # run by xargs
 
 
 def _name(word: str) -> str:
@@ -198,16 +269,23 @@ def _argv(words: list[str]) -> _Argv:
                 return a
         elif prog == "xargs":  # appends its input to the command: never stripped for rules
             nxt = _skip_options(words, i + 1, "InPLdEsa", _XARGS_LONG)
-            frozen = via_xargs = True
+            frozen = via_xargs = a.fed = True
             if nxt >= len(words):
                 return a  # plain xargs echoes
         elif prog in ("sudo", "doas"):  # seen through only to judge and deny what it runs
             nxt = _skip_options(words, i + 1, "ugCDhprtTU", frozenset({"--user", "--group"}))
             a.risk, frozen = "destructive", True
-        elif prog in _WRAPPERS:
+        elif prog in _WRAPPERS or prog in _TRACERS:
             nxt = _skip_wrapper(prog, words, i + 1)
             if nxt is None:
                 return a  # `command -v x`, `time` alone: a query
+            if prog in _TRACERS or (prog == "flock" and "-c" in words[i + 1 : nxt]):
+                a.risk, frozen = "normal", True
+        elif prog == "watch":  # runs its arguments through sh -c, again and again
+            rest = words[_skip_options(words, i + 1, "ngd", frozenset({"--interval"})) :]
+            a.program, a.scripts, a.transparent = prog, [" ".join(rest)], True
+            a.risk = "normal"
+            return a
         else:
             break
         i = a.runs = nxt
@@ -219,11 +297,16 @@ def _argv(words: list[str]) -> _Argv:
     risk, a.inner = program_risk(a.program, words[i + 1 :])
     if via_xargs and a.program in DELETERS:
         risk = "destructive"
+    elif via_xargs and a.program not in READ_ONLY:
+        risk = worst(risk, "normal")  # it gets words we cannot see (`xargs git` + "push")
     a.risk = worst(a.risk, risk)
     return a
 
 
 _WRAPPERS = frozenset({"command", "builtin", "nice", "nohup", "time", "timeout", "stdbuf", "exec"})
+# Run the command that follows (after their options); tracers run it too, and are "normal".
+_WRAPPERS |= {"setsid", "ionice", "taskset", "chrt", "flock", "unbuffer", "catchsegv"}
+_TRACERS = frozenset({"strace", "ltrace"})
 _XARGS_LONG = frozenset(
     {"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-lines", "--max-chars"}
 )
@@ -252,6 +335,12 @@ def _skip_wrapper(prog: str, words: list[str], i: int) -> int | None:
         i = _skip_options(words, i, "ioe", frozenset({"--input", "--output", "--error"}))
     elif prog == "exec":
         i = _skip_options(words, i, "a", frozenset())
+    elif prog == "ionice":
+        i = _skip_options(words, i, "cnpP", frozenset({"--class", "--classdata", "--pid"}))
+    elif prog in ("taskset", "chrt", "flock"):  # a mask, a priority or a lock file first
+        i = _skip_options(words, i, "pc" if prog == "taskset" else "wE", frozenset()) + 1
+    elif prog in _TRACERS:
+        i = _skip_options(words, i, "eoOpPsSuEIabX", frozenset())
     else:  # command -p, time -p, builtin, nohup
         i = _skip_options(words, i, "", frozenset())
     return i if i < len(words) else None

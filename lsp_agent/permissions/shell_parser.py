@@ -10,6 +10,7 @@ Why not `shlex`: it cannot tell a quoted `";"` from the operator, and it does no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 MAX_DEPTH = 40  # nesting of substitutions and quotes; deeper input is rejected, not recursed
@@ -17,6 +18,43 @@ _BLANK = " \t"
 _OPERATOR_CHARS = ";&|()<>"
 _OPERATORS = (";;&", ";;", ";&", "&&", "||", "|&", ";", "&", "|")  # longest first
 _REDIRECTS = ("<<<", "<<-", "&>>", "<<", "<>", "<&", ">>", ">|", ">&", "&>", "<", ">")
+
+
+_PARAM_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_0123456789@*#?$!-")
+_ANSI_ESCAPE = re.compile(
+    r"\\(?:x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|[abeEfnrtv\\'\"?])"
+)
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+
+
+def _decode_escape(esc: str) -> str:
+    kind = esc[1]
+    try:
+        if kind == "x":
+            return chr(int(esc[2:], 16))
+        if kind in "uU":
+            return chr(int(esc[2:], 16))
+        if kind == "c":
+            return chr(ord(esc[2]) & 0x1F)
+        if kind.isdigit():
+            return chr(int(esc[1:], 8) & 0xFF)
+    except (ValueError, OverflowError):
+        return "\ufffd"
+    return _SIMPLE_ESCAPES.get(kind, esc)
 
 
 class ShellSyntaxError(ValueError):
@@ -28,12 +66,14 @@ class Word:
     value: str  # quotes removed; substitutions kept as written, e.g. "$(date)"
     raw: str  # the source text
     expands: bool = False  # holds a command or process substitution
+    params: bool = False  # holds a parameter or arithmetic expansion: its value is unknown
 
 
 @dataclass
 class Redirect:
     op: str  # e.g. ">", ">>", "2>", "&>", ">&", "<", "<<"
     target: Word
+    body: str | None = None  # a here-document's text
 
 
 @dataclass
@@ -59,6 +99,7 @@ class _Heredoc:
     strip_tabs: bool
     owner: SimpleCommand
     target: Word  # marked as expanding when the body holds a substitution
+    redirect: Redirect
 
 
 class _Parser:
@@ -162,10 +203,12 @@ class _Parser:
             raise ShellSyntaxError(f"'{op}' needs a target")
         target, nested = self._read_word()
         cmd.nested.extend(nested)
-        cmd.redirects.append(Redirect(fd + op, target))
+        redirect = Redirect(fd + op, target)
+        cmd.redirects.append(redirect)
         if op in ("<<", "<<-"):
             literal = any(q in target.raw for q in "'\"\\")
-            self.heredocs.append(_Heredoc(target.value, literal, op == "<<-", cmd, target))
+            doc = _Heredoc(target.value, literal, op == "<<-", cmd, target, redirect)
+            self.heredocs.append(doc)
 
     def _read_heredocs(self) -> None:
         """Bodies start after the newline that ends their command; unquoted ones expand."""
@@ -185,6 +228,7 @@ class _Parser:
             self.pos = min(self.pos, len(self.src))
             if body_end < 0:  # bash would run to the end; a misread `<<` must not hide commands
                 raise ShellSyntaxError(f"here-document {doc.delimiter!r} is not terminated")
+            doc.redirect.body = self.src[start:body_end]
             if not doc.literal:
                 body = _Parser(self.src[start:body_end], self.depth + 1)
                 sink = Word("", "")
@@ -192,6 +236,7 @@ class _Parser:
                 body.scan_double(None, sink, nested)
                 doc.owner.nested.extend(nested)
                 doc.target.expands = doc.target.expands or sink.expands
+                doc.target.params = doc.target.params or sink.params
 
     # --- words ------------------------------------------------------------------------
 
@@ -257,6 +302,7 @@ class _Parser:
         if src.startswith("$((", self.pos) and (arithmetic := self._arithmetic()) is not None:
             word.value += arithmetic[0].value
             word.expands = word.expands or arithmetic[0].expands
+            word.params = True
             nested.extend(arithmetic[1])
         elif src.startswith("$(", self.pos):
             self.pos += 2
@@ -267,10 +313,13 @@ class _Parser:
             inner = Word("", "")
             self.scan_double("}", inner, nested)  # ${x:-$(cmd)} runs cmd
             word.expands = word.expands or inner.expands
+            word.params = True
             word.value += src[start : self.pos]
         elif src[self.pos] == "`":
             self._backticks(word, nested)
         else:
+            if src[self.pos] == "$" and src[self.pos + 1 : self.pos + 2] in _PARAM_START:
+                word.params = True  # $HOME, $1, $@, $$ …
             word.value += src[self.pos]
             self.pos += 1
 
@@ -333,6 +382,7 @@ class _Parser:
         word.expands = True
 
     def _ansi_c(self, word: Word) -> None:
+        """`$'…'`, decoded as bash does: `$'\\x72m'` is `rm`."""
         src = self.src
         self.pos += 2
         while True:
@@ -342,9 +392,17 @@ class _Parser:
             if c == "'":
                 self.pos += 1
                 return
-            step = 2 if c == "\\" else 1
-            word.value += src[self.pos : self.pos + step]
-            self.pos += step
+            if c != "\\":
+                word.value += c
+                self.pos += 1
+                continue
+            m = _ANSI_ESCAPE.match(src, self.pos)
+            if m is None:
+                word.value += src[self.pos + 1 : self.pos + 2]
+                self.pos += 2
+                continue
+            word.value += _decode_escape(m.group(0))
+            self.pos = m.end()
 
     # --- helpers ----------------------------------------------------------------------
 

@@ -79,6 +79,20 @@ def _short_flags(args: list[str]) -> set[str]:
 
 
 def _long(args: list[str], *names: str) -> bool:
+    """Is one of these long options given, or an abbreviation of one? GNU getopt and git
+    accept any unambiguous prefix (`sort --out=F` is `--output=F`)."""
+    for a in args:
+        if a == "--":
+            break
+        if a.startswith("--") and len(a) > 2:
+            given = a.split("=", 1)[0]
+            if any(n.startswith(given) for n in names) if len(given) >= 3 else False:
+                return True
+    return False
+
+
+def _exactly(args: list[str], *names: str) -> bool:
+    """For options that make a command read-only: only as spelled."""
     return any(a.split("=", 1)[0] in names for a in args if a.startswith("--"))
 
 
@@ -90,6 +104,8 @@ def program_risk(prog: str, args: list[str]) -> tuple[Risk, list[list[str]]]:
 
 
 def _simple(prog: str, args: list[str]) -> Risk:
+    if prog == "set" and (_short_flags(args) & {"x", "v"} or {"xtrace", "verbose"} & set(args)):
+        return "normal"  # tracing expands PS4, which can hold a command substitution
     if prog in READ_ONLY or prog in STRUCTURAL:
         return "read_only"
     if prog in DESTRUCTIVE or prog.startswith("mkfs"):
@@ -231,13 +247,16 @@ def git_risk(args: list[str]) -> Risk:
     i = 0
     while i < len(args) and args[i].startswith("-"):
         a = args[i]
-        if a in ("-C", "--git-dir", "--work-tree", "--namespace"):
+        if a in ("-C", "--git-dir", "--work-tree"):
+            floor = "normal"  # another repository: its config can run code (core.fsmonitor)
+            i += 1
+        elif a == "--namespace":
             i += 1
         elif a in ("--version", "--help", "-h"):
             return floor
-        elif a not in _GIT_GLOBAL_FLAGS and not a.startswith(
-            ("--git-dir=", "--work-tree=", "--namespace=")
-        ):
+        elif a.startswith(("--git-dir=", "--work-tree=")):
+            floor = "normal"
+        elif a not in _GIT_GLOBAL_FLAGS and not a.startswith("--namespace="):
             floor = "normal"  # -c/--config-env can set a pager, hook or fsmonitor: runs code
             i += 1 if a == "-c" else 0
         i += 1
@@ -250,8 +269,9 @@ def _git_subcommand(sub: str, rest: list[str]) -> Risk:
     flags = _short_flags(rest)
     if sub in _GIT_READ:
         # --output writes a file, --ext-diff and -O (open in pager) run programs.
-        runs = _long(rest, "--output", "--ext-diff", "--open-files-in-pager")
-        return "normal" if runs or (sub == "grep" and "O" in flags) else "read_only"
+        runs = _long(rest, *_GIT_RUNS) or (sub == "grep" and "O" in flags)
+        runs = runs or (sub == "ls-remote" and "u" in flags)  # -u is --upload-pack
+        return "normal" if runs else "read_only"
     if sub == "branch":
         if "D" in flags or (("d" in flags or _long(rest, "--delete")) and _forced(rest, flags)):
             return "destructive"
@@ -265,14 +285,14 @@ def _git_subcommand(sub: str, rest: list[str]) -> Risk:
     if sub == "reset":
         return "destructive" if "--hard" in rest else "normal"
     if sub == "clean":
-        if "n" in flags or _long(rest, "--dry-run"):
+        if "n" in flags or _exactly(rest, "--dry-run"):
             return "read_only" if "i" not in flags else "normal"
         return "destructive" if _forced(rest, flags) else "normal"
     if sub == "checkout":  # discards uncommitted work in bulk; one named file stays normal
         wide = any(a in _WHOLE_TREE for a in rest)
         return "destructive" if wide or _forced(rest, flags) else "normal"
     if sub == "restore":
-        index_only = ("S" in flags or _long(rest, "--staged")) and not (
+        index_only = ("S" in flags or _exactly(rest, "--staged")) and not (
             "W" in flags or _long(rest, "--worktree")
         )
         wide = any(a in _WHOLE_TREE for a in rest)
@@ -292,17 +312,46 @@ def _git_subcommand(sub: str, rest: list[str]) -> Risk:
         return "destructive" if any(a in ("--prune=now", "--prune=all") for a in rest) else "normal"
     if sub == "filter-branch":
         return "destructive"
-    if sub == "remote":
-        return "read_only" if not rest or rest[0] in ("-v", "--verbose", "get-url") else "normal"
+    if sub == "remote":  # only listing: `git remote -v add x url` adds a remote
+        words = [a for a in rest if a not in ("-v", "--verbose")]
+        return "read_only" if not words or (words[0] == "get-url" and len(words) == 2) else "normal"
     if sub == "tag":
-        return "read_only" if not rest or "l" in flags or _long(rest, "--list") else "normal"
+        listing = not rest or "l" in flags or _exactly(rest, "--list")
+        return "read_only" if listing and not _positionals(rest, "") else "normal"
     if sub == "config":
         writes = _long(rest, "--add", "--unset", "--unset-all", "--replace-all", "--edit")
         writes = writes or _long(rest, "--rename-section", "--remove-section") or "e" in flags
-        reads = _long(rest, "--get", "--get-all", "--get-regexp", "--list", "--get-urlmatch")
+        reads = _exactly(rest, "--get", "--get-all", "--get-regexp", "--list", "--get-urlmatch")
         reads = reads or "l" in flags or rest[:1] in (["get"], ["list"])
         return "read_only" if reads and not writes else "normal"
     return "normal"
+
+
+# Options of read-only subcommands that write a file or run a program.
+_GIT_RUNS: tuple[str, ...] = (
+    "--output",
+    "--ext-diff",
+    "--open-files-in-pager",
+    "--upload-pack",
+    "--exec",
+)
+_GIT_RUNS += ("--textconv", "--pager")
+# Global options that take a value as the next word.
+_GIT_GLOBAL_VALUES = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+_GIT_GLOBAL_VALUES |= {"--config-env", "--exec-path", "--super-prefix", "--list-cmds"}
+
+
+def canonical(words: list[str]) -> str:
+    """A command as deny rules see it: the program by base name (`/bin/rm` is `rm`), and
+    for git without its global options (`git -C . push` is `git push`)."""
+    if not words:
+        return ""
+    out = [words[0].rsplit("/", 1)[-1]]
+    i = 1
+    if out[0] == "git":
+        while i < len(words) and words[i].startswith("-") and words[i] != "--":
+            i += 2 if words[i] in _GIT_GLOBAL_VALUES else 1
+    return " ".join([*out, *words[i:]])
 
 
 def _forced(rest: list[str], flags: set[str]) -> bool:

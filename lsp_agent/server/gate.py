@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lsp_agent.permissions import Decision, PermissionRequest
+from lsp_agent.permissions.approval import SHOW_LIMIT, prompt_text
 from lsp_agent.server import protocol as p
 from lsp_agent.server.updates import ACP_KIND
 
@@ -25,7 +26,21 @@ OPTIONS = [
     p.PermissionOption(option_id="allow_always", name="Always allow", kind="allow_always"),
     p.PermissionOption(option_id="reject_once", name="Reject", kind="reject_once"),
 ]
-ACTIONS: dict[str, Decision] = {"Allow": "allow_once", "Always allow": "allow_always"}
+SHOW_ALL = "Show the whole command"
+
+
+def options(request: PermissionRequest) -> list[p.PermissionOption]:
+    """The options, "always" naming what it would allow for the rest of the session."""
+    if not request.always:
+        return OPTIONS
+    always = OPTIONS[1].model_copy(update={"name": f"Always allow {request.always}"})
+    return [OPTIONS[0], always, OPTIONS[2]]
+
+
+def describe(request: PermissionRequest, limit: int = SHOW_LIMIT) -> str:
+    return prompt_text(
+        request.title, request.command, request.reason, request.asked_parts, limit=limit
+    )
 
 
 class EditorGate:
@@ -50,10 +65,14 @@ class EditorGate:
         return await self._ask_message(request)
 
     async def _ask_agent(self, request: PermissionRequest) -> Decision:
-        content: list[p.ContentItem | p.DiffItem] | None = None
+        # A command is shown whole (every line) with why it is asked; an edit by its diff.
+        content: list[p.ContentItem | p.DiffItem] = []
+        if request.kind == "execute":
+            text = describe(request, limit=1 << 30)
+            content.append(p.ContentItem(content=p.TextContent(text=text)))
         if request.diff is not None:
             d = request.diff
-            content = [p.DiffItem(path=d.path, old_text=d.old_text, new_text=d.new_text)]
+            content.append(p.DiffItem(path=d.path, old_text=d.old_text, new_text=d.new_text))
         params = p.RequestPermissionParams(
             session_id=self.session_id,
             tool_call=p.PermissionToolCall(
@@ -61,9 +80,9 @@ class EditorGate:
                 title=request.title,
                 kind=ACP_KIND[request.kind],
                 raw_input=request.raw_input,
-                content=content,
+                content=content or None,
             ),
-            options=OPTIONS,
+            options=options(request),
         )
         raw = await self._send(p.REQUEST_PERMISSION, params.dump())
         try:
@@ -72,7 +91,7 @@ class EditorGate:
             log.warning("unusable permission answer from the client: %r", raw)
             return "reject"
         if isinstance(outcome, p.SelectedOutcome):
-            chosen = next((o for o in OPTIONS if o.option_id == outcome.option_id), None)
+            chosen = next((o for o in params.options if o.option_id == outcome.option_id), None)
             if chosen is not None and chosen.kind == "allow_once":
                 return "allow_once"
             if chosen is not None and chosen.kind == "allow_always":
@@ -80,17 +99,30 @@ class EditorGate:
         return "reject"
 
     async def _ask_message(self, request: PermissionRequest) -> Decision:
-        params = {
-            "type": 2,  # Warning: the user should read it
-            "message": f"lsp-agent wants to: {request.title}",
-            "actions": [{"title": "Allow"}, {"title": "Always allow"}, {"title": "Reject"}],
-        }
-        raw = await self._send("window/showMessageRequest", params)
-        title = raw.get("title") if isinstance(raw, dict) else None
-        answer = ACTIONS.get(title) if isinstance(title, str) else None
-        if answer == "allow_once":
-            return "allow_once"
-        return "allow_always" if answer == "allow_always" else "reject"
+        message = describe(request)
+        actions: dict[str, Decision | None] = {"Allow": "allow_once"}
+        if request.always:
+            actions[f"Always allow {request.always}"] = "allow_always"
+        actions["Reject"] = "reject"
+        if message != describe(request, limit=1 << 30):
+            actions[SHOW_ALL] = None  # cut: the log gets it whole, then we ask again
+        while True:
+            params = {
+                "type": 2,  # Warning: the user should read it
+                "message": message,
+                "actions": [{"title": title} for title in actions],
+            }
+            raw = await self._send("window/showMessageRequest", params)
+            title = raw.get("title") if isinstance(raw, dict) else None
+            if title == SHOW_ALL:
+                whole = describe(request, limit=1 << 30)
+                self._notify("window/logMessage", {"type": 3, "message": whole})
+                message = f"{describe(request)}\n(The whole command is in the output log.)"
+                continue
+            answer = actions.get(title) if isinstance(title, str) else None
+            if answer == "allow_once":
+                return "allow_once"
+            return "allow_always" if answer == "allow_always" else "reject"
 
     async def _send(self, method: str, params: dict[str, Any]) -> Any:
         msg_id = f"perm-{uuid.uuid4().hex[:12]}"

@@ -9,6 +9,7 @@ import threading
 from typing import TextIO
 
 from lsp_agent.permissions import Decision, PermissionRequest
+from lsp_agent.permissions.approval import prompt_text
 
 ANSWERS: dict[str, Decision] = {
     "y": "allow_once",
@@ -26,18 +27,31 @@ class TerminalGate:
         self._lock = asyncio.Lock()  # concurrent asks would interleave their prompts
 
     async def ask(self, request: PermissionRequest) -> Decision:
+        """The whole command (a very long one as head and tail, with [v]iew for all of it),
+        why it is asked, the diff of an edit, and what "always" would allow."""
+        args = (request.title, request.command, request.reason, request.asked_parts)
+        whole = prompt_text(*args, limit=1 << 30)
+        shown = prompt_text(*args)
+        always = f"[a]lways ({request.always})" if request.always else "[a]lways"
+        view = " / [v]iew all" if shown != whole else ""
         async with self._lock:
             if request.diff is not None:
                 self.err.write(request.diff.unified)
                 if not request.diff.unified.endswith("\n"):
                     self.err.write("\n")
-            self.err.write(f"Allow {request.title}? [y]es / [n]o / [a]lways: ")
-            self.err.flush()
-            line = await self._read_line()
-            if line is None:
-                self.err.write("\n(no answer: denied)\n")
-                return "reject"
-            return ANSWERS.get(line.strip().lower(), "reject")
+            self.err.write(f"{shown}\n")
+            while True:
+                self.err.write(f"Allow? [y]es / [n]o / {always}{view}: ")
+                self.err.flush()
+                line = await self._read_line()
+                if line is None:
+                    self.err.write("\n(no answer: denied)\n")
+                    return "reject"
+                answer = line.strip().lower()
+                if view and answer in ("v", "view"):
+                    self.err.write(f"{whole}\n")
+                    continue
+                return ANSWERS.get(answer, "reject")
 
     async def _read_line(self) -> str | None:
         """One line from stdin without blocking the loop, and cancellable; None on EOF."""

@@ -8,13 +8,17 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 
-from lsp_agent.agent.events import Diff, Event, ToolKind, ToolOutputDelta
+from lsp_agent.agent.events import Diff, Event, OutputStream, ToolKind, ToolOutputDelta
 from lsp_agent.config import Settings
+from lsp_agent.secrets import StreamRedactor
 from lsp_agent.workspace import Workspace
+
+if TYPE_CHECKING:
+    from lsp_agent.permissions.policy import Permissions
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -37,16 +41,25 @@ class ToolContext:
     tool_call_id: str
     emit: Callable[[Event], None]
     approved: Diff | None = None  # the change permission was given for, if one was shown
+    permissions: Permissions | None = None  # the mode and rules: the sandbox obeys them too
+    user_approved: bool = False  # the user said yes at a prompt for this very call
+    secrets: tuple[str, ...] = ()  # redacted from streamed output
+    _streams: dict[OutputStream, StreamRedactor] = field(default_factory=dict)
 
     def output(self, text: str, stream: str = "stdout") -> None:
-        """Stream a piece of output to the user while the tool runs."""
-        self.emit(
-            ToolOutputDelta(
-                tool_call_id=self.tool_call_id,
-                stream="stderr" if stream == "stderr" else "stdout",
-                text=text,
-            )
-        )
+        """Stream a piece of output to the user while the tool runs (secrets redacted)."""
+        name: OutputStream = "stderr" if stream == "stderr" else "stdout"
+        if self.secrets:
+            redactor = self._streams.setdefault(name, StreamRedactor(self.secrets))
+            text = redactor.feed(text)
+        if text:
+            self.emit(ToolOutputDelta(tool_call_id=self.tool_call_id, stream=name, text=text))
+
+    def flush_output(self) -> None:
+        """What output redaction held back, at the end of the call."""
+        for name, redactor in self._streams.items():
+            if text := redactor.flush():
+                self.emit(ToolOutputDelta(tool_call_id=self.tool_call_id, stream=name, text=text))
 
 
 ToolFn = Callable[[A, ToolContext], Awaitable[ToolResult]]

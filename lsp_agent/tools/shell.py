@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from lsp_agent import sandbox
+from lsp_agent.sandbox import Launch, SandboxPolicy
 from lsp_agent.tools import processes
 from lsp_agent.tools.base import ToolContext, ToolResult, tool
 from lsp_agent.tools.text import HeadTail
@@ -94,15 +96,15 @@ class _Pipes(asyncio.SubprocessProtocol):
 
 
 async def run_command(
-    command: str,
+    launch: Launch,
     *,
     cwd: Path,
-    env: Mapping[str, str],
     timeout_s: float,
     limit: int,
     on_output: Callable[[str, str], None],
 ) -> Outcome:
-    """Run `/bin/bash -c command`; on exit, timeout or cancellation its group is killed."""
+    """Run a launch (`bash -c` in its sandbox); on exit, timeout or cancellation its process
+    group is killed, and with it the sandbox."""
     kept = HeadTail(limit)
     streamed = 0
 
@@ -116,31 +118,36 @@ async def run_command(
                 on_output("\n[... live output stopped here; the command goes on ...]\n", stream)
 
     loop = asyncio.get_running_loop()
-    transport, pipes = await loop.subprocess_exec(
-        lambda: _Pipes(sink),
-        "/bin/bash",
-        "-c",
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=dict(env),
-        start_new_session=True,  # its own process group, which we can kill as a whole
-    )
+    try:
+        transport, pipes = await loop.subprocess_exec(
+            lambda: _Pipes(sink),
+            *launch.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=launch.env,
+            start_new_session=True,  # its own process group, which we can kill as a whole
+            preexec_fn=launch.preexec,
+            pass_fds=launch.pass_fds,
+        )
+    except BaseException:
+        launch.cleanup()
+        raise
     pgid = transport.get_pid()
     processes.register(pgid)
     watchdog: asyncio.subprocess.Process | None = None
     timed_out = False
     try:
-        watchdog = await _watchdog(pgid)
+        if not launch.dies_with_parent:
+            watchdog = await _watchdog(pgid)
         async with asyncio.timeout(timeout_s):
             await asyncio.shield(pipes.exited)
     except TimeoutError:
         timed_out = True
     finally:
         # Shielded: a second cancellation must not leave the group running.
-        cleanup = asyncio.ensure_future(_finish(transport, pipes, pgid, watchdog))
+        cleanup = asyncio.ensure_future(_finish(transport, pipes, pgid, watchdog, launch))
         processes.keep_until_done(cleanup)
         await asyncio.shield(cleanup)
     return Outcome(kept.text(), transport.get_returncode(), timed_out)
@@ -170,6 +177,7 @@ async def _finish(
     pipes: _Pipes,
     pgid: int,
     watchdog: asyncio.subprocess.Process | None,
+    launch: Launch,
 ) -> None:
     try:
         # Background jobs die with the command; a timed-out command dies here too.
@@ -184,6 +192,7 @@ async def _finish(
     finally:
         transport.close()
         processes.unregister(pgid)
+        launch.cleanup()
         if watchdog is not None:  # we cleaned up ourselves: stand it down without a kill
             with contextlib.suppress(ProcessLookupError):
                 watchdog.kill()
@@ -235,10 +244,11 @@ async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
     """
     note = await ctx.workspace.before_shell()
     timeout_s = args.timeout_s or ctx.settings.shell.timeout_s
+    cwd = ctx.workspace.roots[0]
+    launch, policy = await _sandboxed(args.command, ctx, cwd)
     outcome = await run_command(
-        args.command,
-        cwd=ctx.workspace.roots[0],
-        env=child_env(os.environ, ctx.settings.model.api_key_env),
+        launch,
+        cwd=cwd,
         timeout_s=timeout_s,
         limit=ctx.settings.shell.output_limit,
         on_output=ctx.output,
@@ -246,4 +256,40 @@ async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
     parts = [note] if note else []
     parts.append(outcome.output.rstrip("\n") or "(no output)")
     parts.append(describe(outcome, timeout_s))
+    if "Read-only file system" in outcome.output:
+        parts.append(_read_only_note(policy))
     return ToolResult("\n".join(parts))
+
+
+async def _sandboxed(command: str, ctx: ToolContext, cwd: Path) -> tuple[Launch, SandboxPolicy]:
+    """The command inside the sandbox that enforces the session's permission mode."""
+    shell = ctx.settings.shell
+    perms = ctx.permissions
+    state = await sandbox.status_async(shell.sandbox)
+    roots = ctx.workspace.roots
+    hidden = await perms.hidden_paths(roots) if perms is not None else []
+    env = child_env(os.environ, ctx.settings.model.api_key_env)
+
+    def build() -> tuple[Launch, SandboxPolicy]:  # lists directories: off the loop
+        policy = sandbox.policy_for(
+            perms.mode if perms is not None else "ask",
+            roots,
+            cwd,
+            network=shell.network,
+            extra_writable=[Path(os.path.expanduser(p)) for p in shell.writable_paths],
+            hidden=hidden,
+            user_approved=ctx.user_approved,
+        )
+        return sandbox.launch(state, command, policy, env), policy
+
+    return await asyncio.to_thread(build)
+
+
+def _read_only_note(policy: SandboxPolicy) -> str:
+    if not policy.writes:
+        return "(The sandbox is read-only in read-only mode: commands cannot change files.)"
+    return (
+        "(Protected paths such as .git/config, .git/hooks, pyproject.toml, .lsp-agent.toml, "
+        ".vscode/ and .env files are read-only in the sandbox unless the user approves the "
+        "command; to change one, use edit_file or write_file, which ask the user.)"
+    )

@@ -21,9 +21,11 @@ from tests.fakes.model_server import (
     text_reply,
     tool_call_reply,
 )
+from tests.procs import running, sleep_marker, spawn_two
 
 LSP_AGENT = str(Path(sys.executable).parent / "lsp-agent")
 SECRET = "sk-e2e-SECRET-4f9a8b7c6d5e"
+MARK = sleep_marker()
 
 
 @pytest.fixture
@@ -192,15 +194,6 @@ def test_api_key_never_printed(
     assert SECRET not in json.dumps(model_server.chat_requests[-1].body)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split(") ")[-1][0] != "Z"
-
-
 def _lines(stream: object) -> Iterator[str]:
     yield from iter(stream.readline, "")  # type: ignore[attr-defined]
 
@@ -225,21 +218,17 @@ def test_ctrl_c_cancels_cleanly_and_kills_the_shell(
     model_server: FakeModelServer, workspace: Path, env: dict[str, str]
 ) -> None:
     model_server.script(
-        tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
+        tool_call_reply([("bash", {"command": spawn_two(MARK)})]),
     )
     proc = start_run(model_server, workspace, env, "sleep")
     try:
-        pid = None
-        for line in _lines(proc.stderr):
-            if line.startswith("started "):
-                pid = int(line.split()[1])
-                break
-        assert pid is not None and _alive(pid)
+        assert any(line.startswith("started") for line in _lines(proc.stderr))
+        assert len(running(MARK)) == 2
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
         rest = proc.stderr.read() if proc.stderr else ""
         assert "cancelled" in rest
-        assert not _alive(pid)
+        assert running(MARK) == []  # the setsid one too
     finally:
         proc.kill()
         proc.wait()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import signal
 import subprocess
 from pathlib import Path
@@ -16,6 +15,9 @@ import pytest
 from lsp_agent.store import INTERRUPTED
 from tests.e2e.test_cli import LSP_AGENT, SECRET, start_run
 from tests.fakes.model_server import FakeModelServer, error_reply, text_reply, tool_call_reply
+from tests.procs import running, sleep_marker, spawn_two, wait_gone
+
+MARK = sleep_marker()
 
 
 @pytest.fixture
@@ -234,80 +236,29 @@ def test_undo_turns_conflicts_and_force(
 # --- kill -9 mid-run, then resume ---------------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[-1][0] != "Z"  # a zombie is dead
-    except FileNotFoundError:
-        return False
-
-
-def _group(pgid: int) -> list[int]:
-    """Live processes of a process group."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(") ", 1)[-1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            pids.append(int(entry))
-    return pids
-
-
-def _wait_gone(pids: list[int]) -> None:
-    """Wait until each process has exited: a pidfd becomes readable when its process ends."""
-    fds = []
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):  # gone already
-            fds.append(os.pidfd_open(pid))
-    try:
-        poller = select.poll()
-        for fd in fds:
-            poller.register(fd, select.POLLIN)
-        waiting = set(fds)
-        while waiting:
-            ready = poller.poll(20_000)  # a liveness guard, not a timing assertion
-            assert ready, f"processes {pids} outlived the SIGKILLed agent"
-            for fd, _ in ready:
-                poller.unregister(fd)
-                waiting.discard(fd)
-    finally:
-        for fd in fds:
-            os.close(fd)
-
-
 def test_kill_9_mid_run_then_continue(
     model_server: FakeModelServer, workspace: Path, env: dict[str, str]
 ) -> None:
     model_server.script(
-        tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
+        tool_call_reply([("bash", {"command": spawn_two(MARK)})]),
         text_reply("resumed fine"),
     )
     proc = start_run(model_server, workspace, env, "sleepy work")
-    pgid = None
     try:
         assert proc.stderr is not None
-        for line in iter(proc.stderr.readline, ""):
-            if line.startswith("started "):
-                pgid = int(line.split()[1])  # bash's pid leads its own process group
-                break
-        assert pgid is not None and _alive(pgid)
-        members = _group(pgid)
+        assert any(line.startswith("started") for line in iter(proc.stderr.readline, ""))
+        assert len(running(MARK)) == 2
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
-        # The shell's watchdog sees the agent die and kills the whole group.
-        _wait_gone(members)
+        # The sandbox dies with its parent (--die-with-parent), setsid children included.
+        left = wait_gone(MARK)
     finally:
         proc.kill()
         proc.wait()
-        if pgid is not None and _group(pgid):  # don't leak processes if the test failed
+        for pid in running(MARK):  # don't leak processes if the test failed
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
-    assert pgid is not None and _group(pgid) == []
+                os.kill(pid, signal.SIGKILL)
+    assert left == []
 
     resumed = run(model_server, env, workspace, "go on", "--continue")
     assert resumed.returncode == 0, resumed.stderr
@@ -354,7 +305,7 @@ def test_no_secrets_in_the_store_files(
     model_server: FakeModelServer, workspace: Path, env: dict[str, str], state: Path
 ) -> None:
     env["GITHUB_TOKEN"] = GITHUB_TOKEN
-    # The child's env has no secrets, but the agent's own process environment does.
+    # The child's env has no secrets; the agent's own process environment does.
     command = f"echo pasted={SECRET}; env; tr '\\0' '\\n' < /proc/$PPID/environ"
     model_server.script(
         tool_call_reply([("bash", {"command": command})]),
@@ -364,7 +315,8 @@ def test_no_secrets_in_the_store_files(
     assert result.returncode == 1
     assert model_server.chat_requests[0].headers["authorization"] == f"Bearer {SECRET}"
     output = sent(model_server)[-1]["content"]
-    assert "PATH=" in output and f"GITHUB_TOKEN={GITHUB_TOKEN}" in output  # printed, and sent
+    # The sandbox hides the agent's environment, and known secrets are redacted anyway.
+    assert "PATH=" in output and GITHUB_TOKEN not in output and SECRET not in output
     shown = lsp(env, workspace, "sessions", "show", session_id(result))
     assert "pasted=[REDACTED]" in shown.stdout and "use [REDACTED]" in shown.stdout
     files = [p for p in state.iterdir() if p.is_file()]

@@ -200,7 +200,7 @@ def test_fix_edits_the_buffer_through_apply_edit(
 
 PERMISSION_CASES = [
     ("Allow once", True),
-    ("Always allow", True),
+    ("Always allow edits in the workspace", True),
     ("Reject", False),
     (None, False),  # the menu was dismissed
     ("Show diff", True),  # then "Allow once"
@@ -218,7 +218,12 @@ def test_permission_is_asked_with_vim_ui_select(nvim: Nvim, model_server: FakeMo
         assert case["stop_reason"] == "end_turn", choice
         assert asked["kind"] == "lsp_agent_permission"
         assert "Edit app.py" in asked["prompt"]
-        assert asked["items"] == ["Allow once", "Always allow", "Reject", "Show diff"]
+        assert asked["items"] == [
+            "Allow once",
+            "Always allow edits in the workspace",
+            "Reject",
+            "Show diff",
+        ]
         new = "    return a + b" if applied else "    return a - b"
         assert case["buffer"] == ["def add(a, b):", new], choice
         answer = {None: "no answer", "Show diff": "Allow once"}.get(choice, choice)

@@ -6,7 +6,6 @@ running shell command with its whole process group, or closes a stalled model st
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import pytest
@@ -15,7 +14,10 @@ from pygls.exceptions import JsonRpcException
 
 from tests.fakes.model_server import text_reply, tool_call_reply
 from tests.lsp.conftest import one_flavour
-from tests.lsp.harness import AgentClient, live_in_group, process_gone
+from tests.lsp.harness import AgentClient
+from tests.procs import running, sleep_marker, spawn_two
+
+MARK = sleep_marker()
 
 WAYS = ["session-cancel", "cancel-request", "progress-client-token", "progress-server-token"]
 REQUEST_CANCELLED = -32800
@@ -67,7 +69,7 @@ async def test_cancel_during_a_shell_command_kills_its_processes(
     agent: AgentClient, way: str
 ) -> None:
     agent.server.script(
-        tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
+        tool_call_reply([("bash", {"command": spawn_two(MARK)})]),
         text_reply("never asked for"),
     )
     agent.editor.permission_answers.append("allow_once")
@@ -78,13 +80,12 @@ async def test_cancel_during_a_shell_command_kills_its_processes(
         return bool(calls) and "started" in calls[0].streamed
 
     await agent.editor.until(started)
-    pid = int(re.search(r"started (\d+)", agent.editor.calls(session)[0].streamed)[1])  # type: ignore[index]
+    assert len(running(MARK)) == 2
     await cancel(agent, way, session, msg_id, token)
     result = await outcome(pending)
 
     assert_cancelled(way, result)
-    assert process_gone(pid)
-    assert live_in_group(pid) == []  # `sleep 300` died with its shell
+    assert running(MARK) == []  # both sleeps, the one in a session of its own too
     assert len(agent.server.chat_requests) == 1  # the run stopped: no further model call
     [view] = agent.editor.calls(session)
     assert view.final is not None and view.final["status"] == "failed"

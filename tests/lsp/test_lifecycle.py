@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import signal
 import sys
 from pathlib import Path
@@ -19,15 +18,15 @@ from tests.lsp.harness import (
     RawConnection,
     init_options,
     leaked,
-    live_in_group,
     process_exit,
-    process_gone,
     server_env,
     start,
     stop,
 )
+from tests.procs import running, sleep_marker, spawn_two, wait_gone
 
 HERE = Path(__file__).parent
+MARK = sleep_marker()
 
 
 async def test_stdout_is_json_rpc_only_and_the_key_never_leaks(
@@ -74,7 +73,7 @@ async def test_the_server_exits_when_the_editor_dies(
     """The editor (an intermediate parent) starts the server and passes its own pid as
     processId, then dies without a word: the server exits, killing its tool processes."""
     lsp_model.clear()
-    lsp_model.script(tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]))
+    lsp_model.script(tool_call_reply([("bash", {"command": spawn_two(MARK)})]))
     root, log = tmp_path / "ws", tmp_path / "server.log"
     root.mkdir()
     serve = [sys.executable, "-m", "lsp_agent", "serve", "--log-file", str(log)]
@@ -113,9 +112,8 @@ async def test_the_server_exits_when_the_editor_dies(
                 "params": {"sessionId": session, "prompt": "run it"},
             }
         )
-        output = re.compile(r"started (\d+)")
-        started = await connection.until(lambda m: output.search(json.dumps(m)) is not None)
-        tool_pid = int(output.search(json.dumps(started))[1])  # type: ignore[index]
+        await connection.until(lambda m: "started\\n" in json.dumps(m))  # the output
+        assert len(running(MARK)) == 2
 
         editor.kill()
         await process_exit(editor.pid)
@@ -124,7 +122,7 @@ async def test_the_server_exits_when_the_editor_dies(
         for pid in (editor.pid, server_pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-    assert process_gone(tool_pid) and live_in_group(tool_pid) == []
+    assert wait_gone(MARK) == []  # the sandbox dies with the server (--die-with-parent)
     assert f"the editor (pid {editor.pid}) is gone: exiting" in log.read_text()
 
 

@@ -12,6 +12,7 @@ from tests.lsp.harness import AgentClient, tool_results
 
 ORIGINAL = "def add(a, b):\n    return a - b\n"
 FIXED = "def add(a, b):\n    return a + b\n"
+ALWAYS_EDITS = "Always allow edits in the workspace"  # the action names what it allows
 
 
 def script_fix(agent: AgentClient, name: str, *, edits: int = 1) -> str:
@@ -115,7 +116,7 @@ async def test_unanswered_permission_is_cancelled_with_the_prompt(agent: AgentCl
 
 @pytest.mark.parametrize(
     ("answer", "approved"),
-    [("Allow", True), ("Always allow", True), ("Reject", False), (None, False)],
+    [("Allow", True), (ALWAYS_EDITS, True), ("Reject", False), (None, False)],
 )
 async def test_show_message_request_fallback(
     plain_agent: AgentClient, answer: str | None, approved: bool
@@ -128,7 +129,7 @@ async def test_show_message_request_fallback(
     assert result["stopReason"] == "end_turn"
     [asked] = agent.editor.message_requests
     assert path in asked["message"]
-    assert [a["title"] for a in asked["actions"]] == ["Allow", "Always allow", "Reject"]
+    assert [a["title"] for a in asked["actions"]] == ["Allow", ALWAYS_EDITS, "Reject"]
     assert agent.disk("calc.py") == (FIXED if approved else ORIGINAL)
     assert ("denied" in tool_results(agent.server)[0]) is not approved
 
@@ -136,7 +137,7 @@ async def test_show_message_request_fallback(
 async def test_show_message_request_always_allow_is_remembered(plain_agent: AgentClient) -> None:
     agent = plain_agent
     script_fix(agent, "calc.py", edits=2)
-    agent.editor.message_answers.append("Always allow")
+    agent.editor.message_answers.append(ALWAYS_EDITS)
     result = await agent.prompt(await agent.new_session(), "fix calc.py twice")
     assert result["toolCalls"] == 2
     assert len(agent.editor.message_requests) == 1

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lsp_agent.agent.events import ToolKind
-from lsp_agent.config import PermissionMode, PermissionSettings
+from lsp_agent.config import PermissionMode, PermissionSettings, ShellSettings
 from lsp_agent.permissions import (
     Decision,
     PermissionGate,
@@ -60,7 +60,8 @@ def perms(
     root: Path | None = ROOT,
 ) -> Permissions:
     settings = PermissionSettings(mode=mode, allow=allow or [], deny=deny or [])
-    return Permissions(settings, gate, root)
+    # The classifier alone; what the sandbox changes is tested in test_permissions_sandbox.
+    return Permissions(settings, gate, root, ShellSettings(sandbox="off"))
 
 
 class Gate:
@@ -89,11 +90,11 @@ MATRIX: list[tuple[PermissionRequest, tuple[str, str, str, str]]] = [
     (request("search", "src"), ("allow", "allow", "allow", "allow")),
     (edit("src/a.py"), ("deny", "ask", "allow", "allow")),
     (edit("/ws/src/a.py"), ("deny", "ask", "allow", "allow")),
-    (edit("/etc/passwd"), ("deny", "ask", "ask", "allow")),
-    (edit("../outside.py"), ("deny", "ask", "ask", "allow")),
-    (edit(".git/hooks/pre-commit"), ("deny", "ask", "ask", "allow")),
-    (edit(".lsp-agent.toml"), ("deny", "ask", "ask", "allow")),
-    (edit(None), ("deny", "ask", "ask", "allow")),
+    (edit("/etc/passwd"), ("deny", "ask", "ask", "ask")),
+    (edit("../outside.py"), ("deny", "ask", "ask", "ask")),
+    (edit(".git/hooks/pre-commit"), ("deny", "ask", "ask", "ask")),
+    (edit(".lsp-agent.toml"), ("deny", "ask", "ask", "ask")),
+    (edit(None), ("deny", "ask", "ask", "ask")),
     (run("ls -la"), ("allow", "ask", "allow", "allow")),
     (run("git status && git diff"), ("allow", "ask", "allow", "allow")),
     (run("npm install"), ("deny", "ask", "ask", "allow")),
@@ -205,7 +206,7 @@ def test_a_bare_allow_rule_allows_every_call() -> None:
     p = perms("read-only", allow=["bash", "edit"])
     assert p.decide(run("rm -rf / > x")) == "allow"
     assert p.decide(run("echo 'unbalanced")) == "allow"
-    assert p.decide(edit("/etc/passwd")) == "allow"
+    assert p.decide(edit("/etc/passwd")) == "deny"  # outside: never by a rule
 
 
 def test_an_unparsed_line_is_allowed_only_by_an_exact_or_bare_rule() -> None:

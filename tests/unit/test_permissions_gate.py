@@ -27,7 +27,10 @@ async def test_asks_the_gate_with_the_request() -> None:
     req = run("npm install")
     verdict = await perms("ask", gate=gate).check(req)
     assert verdict.allowed
-    assert gate.asked == [req]
+    (asked,) = gate.asked  # the request, with what the prompt must show filled in
+    assert asked.model_copy(update={"reason": None, "asked_parts": [], "always": None}) == req
+    assert asked.reason == "ask mode" and asked.asked_parts == ["npm install"]
+    assert asked.always == "bash(npm install)"
 
 
 async def test_no_gate_denies() -> None:
@@ -177,8 +180,9 @@ async def test_a_remembered_prefix_does_not_cover_destructive_variants() -> None
 async def test_always_for_a_compound_remembers_the_parts_that_were_asked() -> None:
     p = perms("accept-edits", gate=Gate("allow_always"))
     assert (await p.check(run("cd sub && npm install && git commit -m 'x'"))).allowed
-    assert p.remembered_rules() == ["bash(npm install:*)", "bash(git commit:*)"]
-    assert p.decide(run("npm install left-pad")) == "allow"
+    assert p.remembered_rules() == ["bash(npm install)", "bash(git commit:*)"]
+    assert p.decide(run("npm install")) == "allow"
+    assert p.decide(run("npm install left-pad")) == "ask"  # runs that package's scripts
     assert p.decide(run("git commit --amend")) == "allow"
 
 

@@ -283,20 +283,30 @@ def test_a_pattern_needs_a_path() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "sensitive"),
+    ("path", "protected"),
     [
         (".git/config", True),
         (".git/hooks/pre-commit", True),
         ("sub/.git/config", True),
         (".lsp-agent.toml", True),
+        (".lsp-agent/instructions.md", True),
+        ("pyproject.toml", True),
+        ("sub/pyproject.toml", True),
+        (".vscode/tasks.json", True),
+        (".env", True),
+        (".env.local", True),
+        ("AGENTS.md", True),
+        ("CLAUDE.md", True),
+        (".github/copilot-instructions.md", True),
         (".gitignore", False),
         ("src/git/x.py", False),
         ("docs/lsp-agent.toml", False),
+        ("src/environment.py", False),
     ],
 )
-def test_sensitive_paths(path: str, sensitive: bool) -> None:
+def test_protected_paths(path: str, protected: bool) -> None:
     info = path_info(path, ROOT)
-    assert info is not None and info.sensitive is sensitive
+    assert info is not None and info.protected(None) is protected
 
 
 # --- what "allow always" remembers ---------------------------------------------------------
@@ -307,13 +317,21 @@ def test_sensitive_paths(path: str, sensitive: bool) -> None:
     [
         ("npm test -- -x", "bash(npm test:*)"),
         ("npm test", "bash(npm test:*)"),
-        ("make", "bash(make:*)"),
-        ("pytest -x tests/", "bash(pytest:*)"),  # the second word is an option
+        # exactly: programs that can run code or write files with some arguments
+        ("make", "bash(make)"),
+        ("pytest -x tests/", "bash(pytest -x tests/)"),
+        ("awk '{print $1}' f", "bash(awk {print $1} f)"),
+        ("sed -n 1p f", "bash(sed -n 1p f)"),
+        ("find . -name x", "bash(find . -name x)"),
+        ("tar tf x.tar", "bash(tar tf x.tar)"),
+        ("git -C sub status", "bash(git -C sub status)"),
+        ("git config user.name x", "bash(git config user.name x)"),
+        ("npm install left-pad", "bash(npm install left-pad)"),
         ("cargo build --release", "bash(cargo build:*)"),
         ("git commit -m 'x'", "bash(git commit:*)"),
-        ("ls src/dir", "bash(ls:*)"),
+        ("ls src/dir", "bash(ls src/dir)"),
         ("npm run build -- --watch", "bash(npm run build:*)"),
-        ("uv run pytest -q", "bash(uv run pytest:*)"),
+        ("uv run pytest -q", "bash(uv run pytest -q)"),
         ("timeout 60 npm test", "bash(npm test:*)"),
         # exactly: destructive, writing to a file, interpreters and launchers
         ("rm -rf build", "bash(rm -rf build)"),

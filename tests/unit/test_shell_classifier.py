@@ -45,7 +45,6 @@ READ_ONLY = [
     "git remote -v",
     "git describe --tags",
     "git grep foo",
-    "git -C sub status",
     "git --no-pager log",
     "git stash list",
     "git tag",
@@ -75,7 +74,6 @@ READ_ONLY = [
     "grep foo a.txt 2>&1 | head",
     "(cd src && ls)",
     "{ ls; pwd; }",
-    'for f in *.py; do wc -l "$f"; done',
     "if [ -f x ]; then cat x; fi",
     "sh -c 'ls && pwd'",
     'bash -c "git status"',
@@ -158,7 +156,10 @@ NORMAL = [
     "unknown-tool --flag",
     "bash script.sh",
     "sh",
-    "cat script.sh | sh",
+    # A parameter's value is unknown: never read-only.
+    'for f in *.py; do wc -l "$f"; done',
+    # Another repository: its config may run code.
+    "git -C sub status",
     "source venv/bin/activate",
     # substitution and redirection make a part at least normal
     "echo hi > out.txt",
@@ -192,6 +193,7 @@ NORMAL = [
 ]
 
 DESTRUCTIVE = [
+    "cat script.sh | sh",  # a script the classifier cannot see
     "rm -rf build",
     "rm -rf /",
     "rm -r dir",

@@ -101,6 +101,10 @@ export function vscodePermissionUI(diffs: DiffDocuments): PermissionUI {
   return {
     ask: (message, choices) => vscode.window.showWarningMessage(message, { modal: false }, ...choices),
     showDiff: (diff) => diffs.open(diff),
+    showText: async (text) => {
+      const doc = await vscode.workspace.openTextDocument({ content: text, language: 'shellscript' });
+      await vscode.window.showTextDocument(doc, { preview: true });
+    },
   };
 }
 

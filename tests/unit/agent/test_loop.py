@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from tests.fakes.model_server import (
     text_reply,
     tool_call_reply,
 )
+from tests.procs import running, sleep_marker, spawn_two
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sse"
 
@@ -284,29 +284,23 @@ async def test_edits_run_in_order(harness: Harness) -> None:
     assert (harness.root / "n.txt").read_text() == "two\n"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead for our purposes
-        return f.read().split(") ")[-1][0] != "Z"
+MARK = sleep_marker()
 
 
 async def test_cancel_during_shell_kills_the_process_group(harness: Harness) -> None:
     harness.server.script(
-        tool_call_reply([("bash", {"command": "echo started $$; sleep 300"})]),
+        tool_call_reply([("bash", {"command": spawn_two(MARK)})]),
     )
     task = asyncio.create_task(harness.run("sleep"))
     started = await harness.sink.wait_for(
         lambda e: isinstance(e, ToolOutputDelta) and "started" in e.text
     )
     assert isinstance(started, ToolOutputDelta)
-    pid = int(started.text.split()[1])
+    assert len(running(MARK)) == 2
     task.cancel()
     result = await task
     assert result.stop_reason == "cancelled"
-    assert not _alive(pid)
+    assert running(MARK) == []  # the setsid one too
     # the transcript stays valid: the call has a result
     assert harness.history[-1].role == "tool"
     assert "Interrupted" in harness.history[-1].content

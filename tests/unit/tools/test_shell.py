@@ -14,20 +14,22 @@ from lsp_agent.tools import processes
 from lsp_agent.tools.base import ToolContext
 from lsp_agent.tools.shell import bash, is_secret
 from lsp_agent.workspace import DiskWorkspace
+from tests.procs import running, sleep_marker
 from tests.unit.tools.helpers import MakeCtx, run
 
-# Prints the group id, then leaves a background child and a foreground one running.
-SPAWN = "echo $$; sleep 300 & sleep 300"
+# Leaves a background child (in a session of its own, too) and a foreground one running,
+# each with a marker in its command line to find it by.
+MARK = sleep_marker()
+SPAWN = f"echo started; setsid sleep {MARK} & sleep {MARK} & sleep {MARK}"
 
 
 def _output(events: list[Event]) -> list[tuple[str, str]]:
     return [(e.stream, e.text) for e in events if isinstance(e, ToolOutputDelta)]
 
 
-def _assert_group_gone(pgid: int) -> None:
-    with pytest.raises(ProcessLookupError):
-        os.killpg(pgid, 0)
-    assert pgid not in processes.live()
+def _assert_group_gone() -> None:
+    assert running(MARK) == []  # setsid children included: the sandbox's PID namespace ends
+    assert processes.live() == []
 
 
 async def test_streams_output_and_reports_exit_code(
@@ -58,13 +60,13 @@ async def test_timeout_kills_the_whole_group(ctx: ToolContext, events: list[Even
     assert result.output.endswith(
         "Timed out after 0.5s; the command and its child processes were killed."
     )
-    _assert_group_gone(int(_output(events)[0][1]))
+    _assert_group_gone()
 
 
 async def test_background_jobs_die_with_the_command(ctx: ToolContext, events: list[Event]) -> None:
-    result = await run(bash, ctx, command="echo $$; sleep 300 &")
+    result = await run(bash, ctx, command=f"sleep {MARK} & setsid sleep {MARK} &")
     assert result.output.endswith("Exit code: 0")
-    _assert_group_gone(int(_output(events)[0][1]))
+    _assert_group_gone()
 
 
 async def test_cancellation_kills_the_group_and_propagates(
@@ -82,7 +84,7 @@ async def test_cancellation_kills_the_group_and_propagates(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    _assert_group_gone(int(_output(events)[0][1]))
+    _assert_group_gone()
 
 
 async def test_kill_all_ends_running_commands(ws: DiskWorkspace, events: list[Event]) -> None:
@@ -98,7 +100,7 @@ async def test_kill_all_ends_running_commands(ws: DiskWorkspace, events: list[Ev
     await processes.kill_all()
     result = await task
     assert result.output.endswith("Killed by signal SIGTERM.")
-    _assert_group_gone(int(_output(events)[0][1]))
+    _assert_group_gone()
 
 
 async def test_secrets_are_removed_from_the_environment(

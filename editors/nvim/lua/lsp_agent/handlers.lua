@@ -14,9 +14,35 @@ local OPTION_LABELS = {
   reject_always = 'Always reject',
 }
 local SHOW_DIFF = { optionId = '__show_diff', name = 'Show diff' }
+local SHOW_COMMAND = { optionId = '__show_command', name = 'Show command' }
+local INLINE_LIMIT = 300 -- longer (or multi-line) commands also offer Show command
 
 function M.option_label(option)
+  -- "Always allow bash(npm test:*)": the user sees what is remembered before choosing it
+  if option.kind == 'allow_always' and type(option.name) == 'string'
+    and vim.startswith(option.name, 'Always allow ') then
+    return option.name
+  end
   return OPTION_LABELS[option.kind] or option.name or option.optionId
+end
+
+--- The server's description of the request (the whole command, why it is asked), if any.
+local function description_of(tool_call)
+  for _, item in ipairs(type(tool_call.content) == 'table' and tool_call.content or {}) do
+    if item.type == 'content' and type(item.content) == 'table' and type(item.content.text) == 'string' then
+      return item.content.text
+    end
+  end
+end
+
+local function show_text(text)
+  local buf = api.nvim_create_buf(false, true)
+  api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(text, '\n', { plain = true }))
+  vim.bo[buf].filetype = 'sh'
+  vim.bo[buf].modifiable = false
+  vim.cmd('botright split')
+  api.nvim_win_set_buf(0, buf)
+  vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true })
 end
 
 --- vim.ui.select from a server request handler, waiting for the answer. Neovim runs server
@@ -75,7 +101,8 @@ local function show_diff(item)
   vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true })
 end
 
---- agent/session/request_permission: Allow once / Always allow / Reject (and Show diff).
+--- agent/session/request_permission: Allow once / Always allow / Reject (and Show diff,
+--- Show command). The prompt is the server's description: every line of the command.
 function M.request_permission(_, params)
   local tool_call = params.toolCall or {}
   local items = vim.deepcopy(params.options or {})
@@ -83,8 +110,13 @@ function M.request_permission(_, params)
   if diff then
     table.insert(items, SHOW_DIFF)
   end
+  local text = description_of(tool_call)
+  if text and tool_call.kind == 'execute' and (text:find('\n') or #text > INLINE_LIMIT) then
+    table.insert(items, SHOW_COMMAND)
+  end
   local opts = {
-    prompt = ('lsp-agent wants to %s (%s):'):format(tool_call.title or '?', tool_call.kind or 'other'),
+    prompt = text and (text .. '\n')
+      or ('lsp-agent wants to %s (%s):'):format(tool_call.title or '?', tool_call.kind or 'other'),
     kind = 'lsp_agent_permission',
     format_item = M.option_label,
   }
@@ -93,8 +125,10 @@ function M.request_permission(_, params)
     choice = select(items, opts)
     if choice == SHOW_DIFF then
       show_diff(diff)
+    elseif choice == SHOW_COMMAND then
+      show_text(text)
     end
-  until choice ~= SHOW_DIFF
+  until choice ~= SHOW_DIFF and choice ~= SHOW_COMMAND
   require('lsp_agent.session').permission_answered(params, choice)
   if not choice then
     return { outcome = { outcome = 'cancelled' } }

@@ -72,6 +72,19 @@ describe('askPermission', () => {
     expect(fake.ask.mock.calls[0]![0]).toBe('lsp-agent wants to: Run a command — `rm -rf build`');
   });
 
+  it("shows the server's description of a command whole, and offers Show command", async () => {
+    const params = shellRequest();
+    const text = 'lsp-agent wants to run:\nls\nrm -r x\nNeeds approval: ask mode.';
+    params.toolCall.content = [{ type: 'content', content: { type: 'text', text } }];
+    params.options = [OPTIONS[0]!, { optionId: 'allow_always', name: 'Always allow bash(ls)', kind: 'allow_always' }, OPTIONS[2]!];
+    const fake = { ...ui('Show command', 'Reject'), showText: vi.fn(async (_t: string) => undefined) };
+    await askPermission(params, fake);
+    expect(fake.ask.mock.calls[0]![0]).toBe(text); // every line: `rm -r x` is not hidden
+    expect(fake.ask.mock.calls[0]![1]).toEqual(['Allow once', 'Always allow bash(ls)', 'Reject', 'Show command']);
+    expect(fake.showText).toHaveBeenCalledWith(text);
+    expect(fake.ask).toHaveBeenCalledTimes(2);
+  });
+
   it('answers cancelled as soon as the server cancels the request', async () => {
     const source = new vscode.CancellationTokenSource();
     const never = { ask: vi.fn(() => new Promise<string | undefined>(() => undefined)), showDiff: vi.fn() };
