@@ -101,6 +101,14 @@ def _bar() -> dict[str, Any]:
     return {"tqdm_class": tqdm}
 
 
+def _cached_file(repo: str) -> str | None:
+    """The file already pulled from this repository, if it is the only one (no network)."""
+    from lsp_agent.local.cache import list_models
+
+    files = [m.file for m in list_models() if m.repo == repo]
+    return files[0] if len(files) == 1 else None
+
+
 def pull(ref: str, revision: str | None = None) -> Path:
     """Download (or find already cached) one GGUF; its path in the cache."""
     repo, file = parse_ref(ref)
@@ -113,8 +121,9 @@ def pull(ref: str, revision: str | None = None) -> Path:
         ) from None
     try:
         if file is None:
-            names = huggingface_hub.list_repo_files(repo, revision=revision)
-            file = pick_file(list(names), repo)
+            file = _cached_file(repo) or pick_file(
+                list(huggingface_hub.list_repo_files(repo, revision=revision)), repo
+            )
         path = huggingface_hub.hf_hub_download(repo, file, revision=revision, **_bar())
     except errors.GatedRepoError:
         raise PullError(f"{repo} is gated: accept its licence, then export HF_TOKEN") from None
@@ -129,6 +138,9 @@ def pull(ref: str, revision: str | None = None) -> Path:
         raise PullError(f"cannot download {repo}:{file}: {e} (is HF_ENDPOINT right?)") from None
     except errors.EntryNotFoundError:
         raise PullError(f"{repo} has no file {file}: check the name on its Files page") from None
-    except (errors.HfHubHTTPError, OSError) as e:
-        raise PullError(f"cannot download {repo}:{file}: {e}") from None
+    except Exception as e:  # network errors come as httpx's or httpx2's, by version
+        what = f"{repo}:{file}" if file else repo
+        raise PullError(
+            f"cannot download {what}: {e.__class__.__name__}: {e} (offline? HF_ENDPOINT?)"
+        ) from None
     return Path(path)
