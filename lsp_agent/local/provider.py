@@ -53,7 +53,7 @@ def resolve_model(setting: str | None, hub: Path | None = None) -> ResolvedModel
         info = read_gguf(path)
     except (GGUFError, OSError) as e:
         raise LocalConfigError(f"cannot use {path} as a model: {e}") from None
-    return ResolvedModel(path.resolve(), info, notice)
+    return ResolvedModel(path.absolute(), info, notice)  # a cache entry keeps its name
 
 
 def launch_spec(settings: Settings, hub: Path | None = None) -> tuple[LaunchSpec, ResolvedModel]:
