@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,8 @@ def fake_hub_entry(hub: Path, repo: str, file: str, data: bytes, revision: str =
     return entry
 
 
-def llama_children(parent: int | None = None) -> list[int]:
-    """Running llama.cpp children (of one parent, if given), from /proc."""
-    found = []
+def _live() -> Iterator[tuple[int, int, list[bytes], Path]]:
+    """(pid, parent pid, command line, /proc dir) of each live process."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -68,25 +68,27 @@ def llama_children(parent: int | None = None) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] in ("Z", "X") or CHILD_MODULE.encode() not in cmdline:
-            continue
-        if parent is None or int(fields[1]) == parent:
-            found.append(int(proc.name))
-    return found
+        if fields[0] not in ("Z", "X"):
+            yield int(proc.name), int(fields[1]), cmdline, proc
+
+
+def llama_children(parent: int | None = None) -> list[int]:
+    """Running llama.cpp children (of one parent, if given)."""
+    return [
+        pid
+        for pid, ppid, cmdline, _ in _live()
+        if CHILD_MODULE.encode() in cmdline and (parent is None or ppid == parent)
+    ]
 
 
 def processes_with_env(key: str, value: str) -> list[int]:
     """Live processes whose environment has KEY=VALUE (children inherit it)."""
     needle = f"{key}={value}".encode()
     found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for pid, _, _, proc in _live():
         try:
-            environ = (proc / "environ").read_bytes().split(b"\0")
-            stat = (proc / "stat").read_text()
+            if needle in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(pid)
         except OSError:
             continue
-        if needle in environ and stat[stat.rindex(")") + 2 :].split()[0] not in ("Z", "X"):
-            found.append(int(proc.name))
     return found

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from lsp_agent.config import validate
 from lsp_agent.local import cache
-from tests.local.helpers import fake_hub_entry
+from lsp_agent.local.provider import launch_spec
+from tests.local.helpers import fake_hub_entry, write_gguf
 
 
 def test_the_cache_follows_huggingface_hubs_variables(tmp_path: Path) -> None:
@@ -61,3 +63,15 @@ def test_remove_keeps_the_other_files_of_a_repository(hub: Path) -> None:
     fake_hub_entry(hub, "org/a-GGUF", "a-q8.gguf", b"GGUF a8")
     cache.remove_model(cache.find_model("a-q4.gguf"))
     assert [m.file for m in cache.list_models()] == ["a-q8.gguf"]
+
+
+def test_a_pulled_model_is_launched_by_its_file_name_and_keeps_it(
+    hub: Path, tmp_path: Path
+) -> None:
+    gguf = write_gguf(tmp_path / "m.gguf", {"general.architecture": "gemma3"})
+    entry = fake_hub_entry(hub, "org/gemma-GGUF", "gemma.gguf", gguf.read_bytes())
+    settings = validate({"model": {"provider": "local", "path": "gemma.gguf"}})
+    spec, resolved = launch_spec(settings)
+    assert spec.model == entry  # the snapshot's name, not the blob's hash
+    assert spec.template.name == "gemma"
+    assert resolved.info.architecture == "gemma3"

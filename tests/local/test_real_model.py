@@ -252,15 +252,3 @@ async def test_a_model_llama_cpp_cannot_load_fails_with_its_log_tail(
     assert f"llama.cpp could not load {cut}" in message
     assert "model loading error" in message  # llama.cpp's own words, from the log
     assert llama_children(os.getpid()) == before  # the failed child is gone
-
-
-async def test_a_pulled_model_is_found_by_its_file_name_and_keeps_it(
-    gemma_gguf: Path, hub: Path
-) -> None:
-    from lsp_agent.local.provider import launch_spec
-    from tests.local.helpers import fake_hub_entry
-
-    entry = fake_hub_entry(hub, "org/gemma-GGUF", gemma_gguf.name, gemma_gguf.read_bytes())
-    spec, resolved = launch_spec(local_settings(Path(gemma_gguf.name)))
-    assert spec.model == entry  # the snapshot's name, not the blob's hash
-    assert resolved.info.architecture == "gemma3"
