@@ -136,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         return fail(str(e))
     watch_children_with_pidfds()
-    return asyncio.run(dispatch(args, workspace, settings))
+    try:
+        return asyncio.run(dispatch(args, workspace, settings))
+    except KeyboardInterrupt:  # before a run handles Ctrl-C itself (a model still loading)
+        return fail("cancelled", EXIT_CANCELLED)
 
 
 async def dispatch(args: argparse.Namespace, workspace: Path, settings: Settings) -> int:

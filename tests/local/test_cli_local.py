@@ -4,6 +4,7 @@ with a progress line, the answer streams, and nothing is left running afterwards
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -92,3 +93,27 @@ def test_a_file_that_is_not_a_model_is_a_usage_error(workspace: Path, tmp_path: 
     result = run(workspace, tmp_path, "hi", "--model", f"local:{bad}")
     assert result.returncode == 2
     assert "is not a GGUF file" in result.stderr
+
+
+def test_ctrl_c_while_the_model_loads_stops_it_cleanly(
+    gemma_gguf: Path, workspace: Path, tmp_path: Path
+) -> None:
+    marker = uuid.uuid4().hex
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HF_"))}
+    env.update(LSP_AGENT_STATE_DIR=str(tmp_path / "state"), LSP_AGENT_TEST_MARKER=marker)
+    proc = subprocess.Popen(
+        [LSP_AGENT, "run", "hi", "--model", f"local:{gemma_gguf}", "--workspace", str(workspace)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a shell would
+    )
+    assert proc.stderr is not None
+    assert proc.stderr.readline().startswith("loading model:")  # the load has begun
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert "cancelled" in rest and "Traceback" not in rest
+    assert processes_with_env("LSP_AGENT_TEST_MARKER", marker) == []
