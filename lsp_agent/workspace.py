@@ -7,12 +7,13 @@ import contextlib
 import functools
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from lsp_agent import dirfd
 
 MAX_READ_BYTES = 5 * 1024 * 1024  # whole-file reads above this are refused
 BINARY_SNIFF_BYTES = 8192
@@ -209,12 +210,15 @@ class DiskWorkspace:
 
     def _read(self, path: Path) -> Document:
         shown = self.display(path)
+        root = self.root_of(path)
+        if path == root:
+            raise WorkspaceError(f"{shown} is a directory; use list_dir to see its entries.")
         try:
-            st = os.stat(path)
+            st = dirfd.stat(root, path)
         except (FileNotFoundError, NotADirectoryError):
             return Document(path=path, text="", exists=False)
         except OSError as e:
-            raise WorkspaceError(f"Cannot read {shown}: {e.strerror}.") from None
+            raise _io_error("read", shown, e) from None
         if stat.S_ISDIR(st.st_mode):
             raise WorkspaceError(f"{shown} is a directory; use list_dir to see its entries.")
         if not stat.S_ISREG(st.st_mode):
@@ -222,10 +226,9 @@ class DiskWorkspace:
         if st.st_size > MAX_READ_BYTES:
             raise _too_large(path, shown, st.st_size)
         try:
-            with open(path, "rb") as f:
-                data = f.read(MAX_READ_BYTES + 1)
+            data, _ = dirfd.read_bytes(root, path, MAX_READ_BYTES)
         except OSError as e:
-            raise WorkspaceError(f"Cannot read {shown}: {e.strerror}.") from None
+            raise _io_error("read", shown, e) from None
         if len(data) > MAX_READ_BYTES:  # grew since stat
             raise _too_large(path, shown, len(data))
         text, eol = decode_text(data, shown)
@@ -237,35 +240,47 @@ class DiskWorkspace:
     def _write(self, before: Document, new_text: str) -> None:
         path, shown = before.path, self.display(before.path)
         data = encode_text(new_text, before.eol)
+        root = self.root_of(path)
         with self._write_lock:
             mode = self._check_fresh(before, shown)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write(path, data, _default_mode() if mode is None else mode)
+                new_mode = _default_mode() if mode is None else mode
+                dirfd.replace_atomically(root, path, data, new_mode)
             except OSError as e:
-                raise WorkspaceError(f"Cannot write {shown}: {e.strerror or e}.") from None
+                raise _io_error("write", shown, e) from None
 
     def _check_fresh(self, before: Document, shown: str) -> int | None:
         """Raise StaleDocument unless disk still holds before.text; the file's mode if any."""
+        root = self.root_of(before.path)
         try:
-            st = os.stat(before.path)
+            st = dirfd.stat(root, before.path)
         except (FileNotFoundError, NotADirectoryError):
             if before.exists:
                 raise StaleDocument(
                     f"{shown} was deleted since it was read; read it again, then redo the change."
                 ) from None
             return None
+        except OSError as e:
+            raise _io_error("write", shown, e) from None
         if stat.S_ISDIR(st.st_mode):
             raise WorkspaceError(f"{shown} is a directory; it cannot be written as a file.")
+        if stat.S_ISLNK(st.st_mode):
+            raise StaleDocument(f"{shown} became a symlink since it was read; {AGAIN}")
         if not before.exists:
             raise StaleDocument(f"{shown} was created by someone else meanwhile; {AGAIN}")
         expected = encode_text(before.text, before.eol)
         # Size first: a cheap reject before reading the whole file.
-        if st.st_size != len(expected) or before.path.read_bytes() != expected:
+        if st.st_size != len(expected) or self._bytes(root, before.path, shown) != expected:
             raise StaleDocument(
                 f"{shown} changed on disk since it was read; read it again, then redo the change."
             )
         return stat.S_IMODE(st.st_mode)
+
+    def _bytes(self, root: Path, path: Path, shown: str) -> bytes:
+        try:
+            return dirfd.read_bytes(root, path, MAX_READ_BYTES)[0]
+        except OSError as e:
+            raise _io_error("read", shown, e) from None
 
     async def delete(self, path: Path) -> None:
         await asyncio.to_thread(self._delete, path)
@@ -274,14 +289,15 @@ class DiskWorkspace:
         shown = self.display(path)
         if path in self._roots:
             raise WorkspaceError(f"{shown} is a workspace root; it cannot be deleted.")
+        root = self.root_of(path)
         try:
-            if stat.S_ISDIR(os.lstat(path).st_mode):
+            if stat.S_ISDIR(dirfd.stat(root, path).st_mode):
                 raise WorkspaceError(f"{shown} is a directory; only files can be deleted.")
-            os.unlink(path)
+            dirfd.unlink(root, path)
         except FileNotFoundError:
             raise WorkspaceError(f"{shown} does not exist.") from None
         except OSError as e:
-            raise WorkspaceError(f"Cannot delete {shown}: {e.strerror}.") from None
+            raise _io_error("delete", shown, e) from None
 
     async def list_dir(self, path: Path) -> list[DirEntry]:
         return await asyncio.to_thread(self._list_dir, path)
@@ -290,20 +306,30 @@ class DiskWorkspace:
         shown = self.display(path)
         entries: list[DirEntry] = []
         try:
-            with os.scandir(path) as it:
-                for e in it:
-                    is_dir = e.is_dir()
-                    size = None
-                    if not is_dir:
-                        with contextlib.suppress(OSError):  # dangling symlink
-                            size = e.stat().st_size
-                    entries.append(DirEntry(name=e.name, is_dir=is_dir, size=size))
+            fd = dirfd.open_dir(self.root_of(path), path)
         except FileNotFoundError:
             raise WorkspaceError(f"{shown} does not exist.") from None
         except NotADirectoryError:
             raise WorkspaceError(f"{shown} is a file, not a directory; use read_file.") from None
+        except dirfd.PathSwapped as e:
+            if os.path.isfile(path):
+                raise WorkspaceError(f"{shown} is a file; use read_file.") from None
+            raise _io_error("list", shown, e) from None
         except OSError as e:
-            raise WorkspaceError(f"Cannot list {shown}: {e.strerror}.") from None
+            raise _io_error("list", shown, e) from None
+        try:
+            with os.scandir(fd) as it:
+                for entry in it:
+                    is_dir = entry.is_dir()
+                    size = None
+                    if not is_dir:
+                        with contextlib.suppress(OSError):  # dangling symlink
+                            size = entry.stat().st_size
+                    entries.append(DirEntry(name=entry.name, is_dir=is_dir, size=size))
+        except OSError as e:
+            raise _io_error("list", shown, e) from None
+        finally:
+            os.close(fd)
         return sorted(entries, key=lambda d: d.name)
 
     # --- search ---------------------------------------------------------------
@@ -356,6 +382,15 @@ def _too_large(path: Path, shown: str, size: int) -> FileTooLarge:
     )
 
 
+def _io_error(verb: str, shown: str, e: OSError) -> WorkspaceError:
+    if isinstance(e, dirfd.PathSwapped):
+        return StaleDocument(
+            f"Cannot {verb} {shown}: a directory on its path became a symlink after it was "
+            f"checked (it could now point outside the workspace); {AGAIN}"
+        )
+    return WorkspaceError(f"Cannot {verb} {shown}: {e.strerror or e}.")
+
+
 def _has_unresolved_link(real: str) -> bool:
     """realpath leaves a symlink in place only when it loops (or cannot be read)."""
     p = real
@@ -365,28 +400,6 @@ def _has_unresolved_link(real: str) -> bool:
             return False
         p = parent
     return os.path.islink(p)
-
-
-def _atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable; not all filesystems allow it
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
 
 
 @functools.cache

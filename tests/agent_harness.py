@@ -81,7 +81,7 @@ class Harness:
         settings = self.settings()
         tools = ToolSet([*default_tools(), *self.extra_tools])
         workspace = DiskWorkspace([self.root])
-        permissions = Permissions(settings.permissions, self.gate, self.root)
+        permissions = Permissions(settings.permissions, self.gate, self.root, settings.shell)
         self.runner = ToolRunner(tools, workspace, permissions, settings, self.sink.emit)
         if self.conversation is None:
             window = settings.model.context_window or 100_000

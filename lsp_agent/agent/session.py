@@ -124,7 +124,9 @@ async def _prepare(
         session.counter = TokenCounter(settings.model.name)
     await session.counter.load()
     if session.permissions is None or session.permissions.settings != settings.permissions:
-        session.permissions = Permissions(settings.permissions, env.gate, session.root)
+        session.permissions = Permissions(
+            settings.permissions, env.gate, session.root, settings.shell
+        )
     else:
         session.permissions.gate = env.gate
     instructions = load_instructions(session.root)

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lsp_agent.hardening import hide_process
 from lsp_agent.sandbox import bubblewrap, cgroup, landlock, seatbelt
 from lsp_agent.sandbox.launch import Launch
 from lsp_agent.sandbox.policy import SandboxPolicy
@@ -62,6 +63,8 @@ async def status_async(setting: str = "auto") -> SandboxStatus:
 
 
 def _detect(setting: str) -> SandboxStatus:
+    # Before the first command runs: commands of the same user cannot read our environ.
+    hide_process()
     if setting == "off":
         return SandboxStatus(setting, None, "disabled by the user")
     tried: list[str] = []

@@ -1,14 +1,25 @@
 """The server's settings: files and environment, then initializationOptions, then the
 client's `lspAgent` configuration. A bad value is reported once; the last valid settings
-stay in force."""
+stay in force. A settings file that changes later cannot widen permissions (see
+settings_guard): the file as it was when the folder was opened is the trusted baseline."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lsp_agent.config import ConfigError, Settings, load_settings, merge, validate
+from lsp_agent.config import (
+    ConfigError,
+    Settings,
+    env_settings,
+    file_settings,
+    load_settings,
+    merge,
+    validate,
+)
+from lsp_agent.settings_guard import hold_widening
 
 SECTION = "lspAgent"
 
@@ -20,10 +31,13 @@ class SettingsManager:
         self._init: dict[str, Any] = {}
         self._client: dict[str, Any] = {}
         self._last_error: str | None = None
+        self._trusted_file = self._file_layer()
+        self._held: list[str] = []
         self.current = self._load_or_defaults()
 
     def set_root(self, root: Path) -> None:
-        self.root = root
+        self.root = root  # the folder the user opened: its settings file is trusted as it is
+        self._trusted_file = self._file_layer()
         self.reload()
 
     def set_initialization_options(self, options: Any) -> bool:
@@ -43,12 +57,31 @@ class SettingsManager:
     def reload(self) -> bool:
         """Re-resolve everything (a config file changed too); False if invalid."""
         try:
-            self.current = load_settings(self.root, merge(self._init, self._client))
+            raw, path = file_settings(self.root)
+            from_file = validate(raw, str(path)) if raw else Settings()
+            trusted = self._trusted_file or Settings()
+            guarded, held = hold_widening(trusted, from_file)
+            layers = merge(guarded.model_dump(by_alias=True), env_settings(os.environ))
+            self.current = validate(merge(layers, merge(self._init, self._client)))
         except ConfigError as e:
             self._problem(e)
             return False
         self._last_error = None
+        if held and held != self._held:
+            self._report(
+                f"lsp-agent: {path} now widens what the agent may do ({'; '.join(held)}). "
+                "A settings file may have been written by the agent, so this takes effect "
+                "only when you restart the language server."
+            )
+        self._held = held
         return True
+
+    def _file_layer(self) -> Settings | None:
+        try:
+            raw, path = file_settings(self.root)
+            return validate(raw, str(path)) if raw else Settings()
+        except ConfigError:
+            return None
 
     def _valid(self, layer: dict[str, Any], source: str) -> dict[str, Any] | None:
         """The layer if it is valid on its own; an invalid one is dropped (and reported),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, Field
 
 from lsp_agent.tools.base import ToolContext, ToolResult, tool
@@ -17,6 +19,25 @@ GLOB_HELP = (
     "it matches paths from the search directory ('src/**/*.ts'). '**' spans directories, "
     "'{a,b}' gives alternatives."
 )
+
+
+def _readable(ctx: ToolContext) -> Callable[[str], bool]:
+    """Whether a result may be shown: read-deny rules apply to search results too."""
+    perms = ctx.permissions
+    if perms is None:
+        return lambda shown: True
+    root = str(ctx.workspace.roots[0])
+
+    def readable(shown: str) -> bool:
+        if shown.startswith("/"):
+            return not perms.read_denied(None, shown)
+        return not perms.read_denied(shown, f"{root}/{shown}")
+
+    return readable
+
+
+def _hidden_note(count: int) -> str:
+    return f"\n({_plural(count, 'file', 'files')} left out: read-deny rules.)" if count else ""
 
 
 def _in(path: str) -> str:
@@ -40,6 +61,10 @@ async def glob(args: GlobArgs, ctx: ToolContext) -> ToolResult:
     with workspace_errors():
         base = ws.resolve(args.path)
         paths, truncated = await ws.glob(args.pattern, base, GLOB_LIMIT)
+    readable = _readable(ctx)
+    shown_paths = [p for p in paths if readable(p)]
+    hidden = len(paths) - len(shown_paths)
+    paths = shown_paths
     if not paths:
         return ToolResult(f"No files match {args.pattern!r} under {ws.display(base)}.")
     budget = ctx.settings.tools.output_limit - 200
@@ -56,7 +81,7 @@ async def glob(args: GlobArgs, ctx: ToolContext) -> ToolResult:
             f"\n(Showing the first {len(lines)} files; there are more. Use a narrower pattern "
             "or path.)"
         )
-    return ToolResult("\n".join(lines))
+    return ToolResult("\n".join(lines) + _hidden_note(hidden))
 
 
 class GrepArgs(BaseModel):
@@ -92,10 +117,15 @@ async def grep(args: GrepArgs, ctx: ToolContext) -> ToolResult:
             context=args.context,
             limit=args.max_results,
         )
+    readable = _readable(ctx)
+    denied = {m.path for m in matches if not readable(m.path)}
+    matches = [m for m in matches if m.path not in denied]
     count = sum(not m.is_context for m in matches)
     if not count:
         where = ws.display(base) + (f" (files matching {args.glob!r})" if args.glob else "")
-        return ToolResult(f"No matches for {args.pattern!r} in {where}.")
+        return ToolResult(
+            f"No matches for {args.pattern!r} in {where}." + _hidden_note(len(denied))
+        )
     body, cut = _render(matches, ctx.settings.tools.output_limit - 300)
     files = len({m.path for m in matches if not m.is_context})
     summary = f"{_plural(count, 'match', 'matches')} in {_plural(files, 'file', 'files')}"
@@ -105,7 +135,7 @@ async def grep(args: GrepArgs, ctx: ToolContext) -> ToolResult:
             + (", or raise max_results" if truncated and not cut else "")
             + ")"
         )
-    return ToolResult(f"{body}\n\n{summary}.")
+    return ToolResult(f"{body}\n\n{summary}." + _hidden_note(len(denied)))
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -117,3 +117,25 @@ def test_ctrl_c_while_the_model_loads_stops_it_cleanly(
     assert proc.wait(timeout=60) == 130
     assert "cancelled" in rest and "Traceback" not in rest
     assert processes_with_env("LSP_AGENT_TEST_MARKER", marker) == []
+
+
+def test_doctor_checks_the_model_file_template_and_memory(
+    gemma_gguf: Path, workspace: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HF_"))}
+    env.update(LSP_AGENT_STATE_DIR=str(tmp_path / "state"), HF_HOME=str(tmp_path / "hf"))
+
+    def doctor(model: str) -> subprocess.CompletedProcess[str]:
+        command = [LSP_AGENT, "doctor", "--model", model, "--workspace", str(workspace)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    good = doctor(f"local:{gemma_gguf}")
+    assert good.returncode == 0, good.stdout
+    assert f"ok      model {gemma_gguf} (Gemma 3 270m, gemma3, 0.24 GiB" in good.stdout
+    assert "ok      chat template gemma (architecture gemma3)" in good.stdout
+    assert "ok      memory: needs about " in good.stdout
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("not a model")
+    broken = doctor(f"local:{bad}")
+    assert broken.returncode == 1
+    assert "problem cannot use" in broken.stdout and "is not a GGUF file" in broken.stdout

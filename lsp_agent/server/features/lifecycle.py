@@ -46,6 +46,7 @@ def register(server: AgentServer) -> None:
 
         ls.spawn(watch_workspace(ls.root, ls.settings.reload))
         ls.spawn(_warm_up())
+        ls.spawn(_report_sandbox(ls))
         await _pull_configuration(ls)
         _preload_local_model(ls)
 
@@ -76,6 +77,16 @@ def _preload_local_model(ls: AgentServer) -> None:
         from lsp_agent.server import local_model
 
         local_model.preload(ls)
+
+
+async def _report_sandbox(ls: AgentServer) -> None:
+    """Which sandbox confines shell commands, in the log (and to the user when none does)."""
+    from lsp_agent import sandbox
+
+    state = await sandbox.status_async(ls.config.shell.sandbox)
+    log.info("%s", state.describe())
+    if state.backend is None:
+        ls.show_error(f"lsp-agent: {state.describe()}. Run `lsp-agent doctor` for the fix.")
 
 
 async def _warm_up() -> None:
