@@ -2,7 +2,8 @@
 
 Usage: `python -m bench` runs everything and rewrites bench/RESULTS.md; `--only 1,4,f3`
 runs some groups (ids as in the table); `--quick` takes fewer samples; `--write` rewrites
-RESULTS.md even for a partial or quick run.
+RESULTS.md even for a partial or quick run. `python -m bench local` measures the local
+provider on a real model and rewrites only its own section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ GROUPS: dict[str, tuple[str, str]] = {
     "f3": ("Malformed frames", "bench.fuzz"),
     "f4": ("Cancels", "bench.cancel"),
 }
+# `python -m bench local`: the local provider on a real model, its own section of RESULTS.md
+LOCAL = ("Local model (llama.cpp)", "bench.local")
+LOCAL_START, LOCAL_END = "<!-- bench local -->", "<!-- /bench local -->"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -57,7 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def run_groups(bench: Bench, ids: list[str]) -> list[Row]:
     rows: list[Row] = []
     for gid in ids:
-        title, module = GROUPS[gid]
+        title, module = LOCAL if gid == "local" else GROUPS[gid]
         print(f"[{gid}] {title} …", file=sys.stderr, flush=True)
         started = time.monotonic()
         run: Callable[[Bench], Awaitable[list[Row]]] = importlib.import_module(module).run
@@ -100,7 +104,47 @@ def report(rows: list[Row], bench: Bench, elapsed: float, command: str, load: st
     return "\n".join(lines) + "\n"
 
 
+def local_section(text: str) -> str:
+    """The `python -m bench local` section of a RESULTS.md, markers included ('' if none)."""
+    start, end = text.find(LOCAL_START), text.find(LOCAL_END)
+    return text[start : end + len(LOCAL_END)] + "\n" if 0 <= start < end else ""
+
+
+def main_local(argv: list[str]) -> int:
+    """`python -m bench local [--quick]`: its figures replace their section of RESULTS.md."""
+    bench = Bench(quick="--quick" in argv)
+    started, load_before = time.monotonic(), os.getloadavg()[0]
+    try:
+        rows = asyncio.run(run_groups(bench, ["local"]))
+    finally:
+        bench.cleanup()
+    load = f"{load_before:.1f}, {os.getloadavg()[0]:.1f}"
+    elapsed = time.monotonic() - started
+    lines = [
+        LOCAL_START,
+        "## The local provider (`python -m bench local`)",
+        "",
+        f"Run on {datetime.date.today().isoformat()} in {elapsed:.0f} s; load average {load}.",
+        "",
+        table(rows),
+    ]
+    if bench.notes:
+        lines += ["", "Notes:", ""] + [f"- {n}" for n in bench.notes]
+    section = "\n".join([*lines, LOCAL_END]) + "\n"
+    print(section)
+    if "--quick" not in argv:
+        old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+        current = local_section(old)
+        new = old.replace(current, section) if current else old.rstrip("\n") + "\n\n" + section
+        RESULTS.write_text(new, encoding="utf-8")
+        print(f"wrote {RESULTS}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["local"]:
+        return main_local(argv[1:])
     args = parse_args(argv)
     ids = args.only.lower().split(",") if args.only else list(GROUPS)
     bench = Bench(quick=args.quick)
@@ -110,12 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             bench.cleanup()
-    command = "python -m bench" + " ".join(["", *(argv if argv is not None else sys.argv[1:])])
+    command = "python -m bench" + " ".join(["", *argv])
     load = f"{load_before:.1f}, {os.getloadavg()[0]:.1f}"
     text = report(rows, bench, time.monotonic() - started, command.strip(), load)
     print(text)
     if args.write or (not args.only and not args.quick):
-        RESULTS.write_text(text, encoding="utf-8")
+        kept = local_section(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else ""
+        RESULTS.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
         print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
 

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     for action in (listing, show, delete):  # --state-dir also after the action
         action.add_argument("--state-dir", type=Path, metavar="DIR", default=argparse.SUPPRESS)
 
+    from lsp_agent.terminal.models_command import add_parser as add_models
+
+    add_models(sub)
+
     undo = sub.add_parser("undo", help="revert the agent's file changes of the last turns")
     undo.add_argument("session_id", nargs="?", help="default: the latest session here")
     undo.add_argument("--turns", type=int, default=1, metavar="N")
@@ -85,7 +89,7 @@ def _add_workspace(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", metavar="M", help="model name")
+    p.add_argument("--model", metavar="M", help="model name; local:PATH.gguf runs it in llama.cpp")
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible base URL")
 
 
@@ -95,8 +99,14 @@ def _add_state(p: argparse.ArgumentParser) -> None:
 
 def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if getattr(args, "model", None):
-        out.setdefault("model", {})["name"] = args.model
+    model = getattr(args, "model", None)
+    if model and model.startswith("local:"):
+        path = model.removeprefix("local:")
+        if not path:
+            raise ConfigError("--model local: needs a GGUF file: --model local:PATH.gguf")
+        out.setdefault("model", {}).update(provider="local", path=path)
+    elif model:
+        out.setdefault("model", {})["name"] = model
     if getattr(args, "base_url", None):
         out.setdefault("model", {})["baseUrl"] = args.base_url
     if getattr(args, "permission_mode", None):
@@ -114,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.tcp, args.log_level, args.log_file, args.state_dir)
     if args.command == "schema":
         return schema(args.out, check=args.check)
+    if args.command == "models":
+        from lsp_agent.terminal import models_command
+
+        return models_command.main(args)
     try:
         workspace = (getattr(args, "workspace", None) or Path.cwd()).resolve()
         if not workspace.is_dir():
@@ -122,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         return fail(str(e))
     watch_children_with_pidfds()
-    return asyncio.run(dispatch(args, workspace, settings))
+    try:
+        return asyncio.run(dispatch(args, workspace, settings))
+    except KeyboardInterrupt:  # before a run handles Ctrl-C itself (a model still loading)
+        return fail("cancelled", EXIT_CANCELLED)
 
 
 async def dispatch(args: argparse.Namespace, workspace: Path, settings: Settings) -> int:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 PermissionMode = Literal["read-only", "ask", "accept-edits", "auto"]
+Provider = Literal["openai", "local"]
 
 
 class _Group(BaseModel):
@@ -32,6 +33,16 @@ class Price(_Group):
 
 
 class ModelSettings(_Group):
+    provider: Provider = Field(
+        "openai",
+        description="'openai': any OpenAI-compatible server at baseUrl; 'local': lsp-agent "
+        "runs llama.cpp on model.path itself (pip install 'lsp-agent[local]').",
+    )
+    path: str | None = Field(
+        None,
+        description="The local provider's GGUF file: a path, or a pulled model as "
+        "REPO:FILE or FILE (see `lsp-agent models list`).",
+    )
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible base URL.")
     name: str = Field("default", description="Model name sent in each request.")
     api_key_env: str = Field(
@@ -108,8 +119,30 @@ class EditorSettings(_Group):
     save_before_shell: bool = True
 
 
+class LocalSettings(_Group):
+    """llama.cpp's server, run by the local provider: one per process, shared by sessions."""
+
+    context_size: int = Field(
+        8192, ge=512, description="Context window of each session, in tokens (llama.cpp n_ctx)."
+    )
+    parallel: int = Field(
+        2, ge=1, le=16, description="Sessions served at once (llama.cpp n_parallel)."
+    )
+    threads: int | None = Field(None, ge=1, description="CPU threads; default: llama.cpp's.")
+    gpu_layers: int = Field(
+        -1, ge=-1, description="Layers offloaded to a GPU; -1: as many as fit, 0: none."
+    )
+    chat_template: str = Field(
+        "auto",
+        description="'auto' (by the GGUF's metadata), chatml, llama3, gemma, mistral, "
+        "'embedded' (the model's own), or a Jinja file's path.",
+    )
+    load_timeout_s: float = Field(600.0, gt=0, description="Longest time a model may load.")
+
+
 class Settings(_Group):
     model: ModelSettings = Field(default_factory=ModelSettings)
+    local: LocalSettings = Field(default_factory=LocalSettings)
     permissions: PermissionSettings = Field(default_factory=PermissionSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     shell: ShellSettings = Field(default_factory=ShellSettings)

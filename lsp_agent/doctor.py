@@ -22,16 +22,24 @@ async def doctor(workspace: Path, settings: Settings) -> int:
         print(f"{level:7} {text}", file=sys.stdout)
 
     say("ok", f"workspace {workspace}")
-    say("ok", f"model {settings.model.name!r} at {settings.model.base_url}")
-    key = settings.api_key()
-    if key:
-        say("ok", f"API key found in ${settings.model.api_key_env}")
+    local = settings.model.provider == "local"
+    if local:
+        from lsp_agent.local.checks import local_findings
+
+        for level, text in local_findings(settings):
+            say(level, text)
     else:
-        say(
-            "note",
-            f"${settings.model.api_key_env} is not set: fine for local servers; for hosted "
-            f"ones export {settings.model.api_key_env}=... or set model.apiKeyEnv",
-        )
+        say("ok", f"model {settings.model.name!r} at {settings.model.base_url}")
+    key = settings.api_key()
+    if not local:
+        if key:
+            say("ok", f"API key found in ${settings.model.api_key_env}")
+        else:
+            say(
+                "note",
+                f"${settings.model.api_key_env} is not set: fine for local servers; for hosted "
+                f"ones export {settings.model.api_key_env}=... or set model.apiKeyEnv",
+            )
     rg = shutil.which("rg", path=str(Path(sys.executable).parent)) or shutil.which("rg")
     if rg:
         say("ok", f"ripgrep at {rg}")
@@ -50,6 +58,9 @@ async def doctor(workspace: Path, settings: Settings) -> int:
             "apt install bubblewrap, or allow unprivileged user namespaces",
         )
 
+    if local:
+        say("note", "the local model is not started by doctor; `lsp-agent run` loads it")
+        return 1 if problems else 0
     client = ModelClient(settings.model, key)
     try:
         models = await client.list_models()

@@ -11,6 +11,7 @@ from pygls.exceptions import JsonRpcException
 
 from lsp_agent.agent.events import RunFinished, UsageInfo
 from lsp_agent.agent.session import RunEnv, prompt
+from lsp_agent.server import local_model
 from lsp_agent.server import protocol as p
 from lsp_agent.server.diagnostics import diagnostics_tool, with_feedback
 from lsp_agent.server.editor_workspace import EditorWorkspace
@@ -62,7 +63,18 @@ async def _run(
         progress = Progress(ls.notify, token)
         progress("begin", title="Agent", message=_first_line(text), cancellable=True)
         sink = UpdateSink(live.session.id, ls.notify, live.seq, progress)
-        env = await _environment(ls, live, sink)
+        try:
+            env = await _environment(ls, live, sink)
+        except local_model.ModelProblem as e:  # no model to run with: say what to do
+            ls.show_error(f"lsp-agent: {e}")
+            return RunFinished(
+                stop_reason="model_error",
+                usage=UsageInfo(),
+                turns=0,
+                tool_calls=0,
+                duration_s=0,
+                error=str(e),
+            )
         title = live.session.info.title
         try:
             return await prompt(store, live.session, text, env)
@@ -109,7 +121,7 @@ def editor_workspace(ls: AgentServer) -> EditorWorkspace:
 
 
 async def _environment(ls: AgentServer, live: LiveSession, sink: UpdateSink) -> RunEnv:
-    settings = ls.config
+    settings = await local_model.run_settings(ls)
     caps = ls.agent_caps
     workspace = editor_workspace(ls)
     tools = list(default_tools())
@@ -132,12 +144,12 @@ async def _environment(ls: AgentServer, live: LiveSession, sink: UpdateSink) -> 
     )
     return RunEnv(
         settings=settings,
-        model=ls.model(),
+        model=ls.model(settings),
         workspace=workspace,
         sink=sink,
         gate=gate,
         tools=ToolSet(tools),
-        window=await ls.window(),
+        window=await ls.window(settings),
     )
 
 

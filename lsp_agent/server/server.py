@@ -43,6 +43,7 @@ from lsp_agent.server.settings import SettingsManager
 
 if TYPE_CHECKING:  # the engine loads on first use: startup stays close to pygls's own
     from lsp_agent.agent.session import Session
+    from lsp_agent.local.provider import LocalProvider
     from lsp_agent.model.client import ModelClient
     from lsp_agent.store import AsyncSessionStore
 
@@ -195,6 +196,8 @@ class AgentServer(LanguageServer):
         self._json = plain_converter()
         self._models: dict[str, ModelClient] = {}
         self._windows: dict[str, int] = {}
+        self.local: LocalProvider | None = None  # the local provider's llama.cpp server
+        self._shown: set[str] = set()
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve the client over stdio: over asyncio pipes when they are pipes (pipes.py)."""
@@ -278,9 +281,9 @@ class AgentServer(LanguageServer):
                 continue
         return found or [self.root]
 
-    def model(self) -> ModelClient:
+    def model(self, settings: Settings | None = None) -> ModelClient:
         """One client (and connection pool) per model configuration, shared by sessions."""
-        settings = self.config
+        settings = settings or self.config
         key = settings.model.model_dump_json() + (settings.api_key() or "")
         client = self._models.get(key)
         if client is None:
@@ -289,12 +292,13 @@ class AgentServer(LanguageServer):
             client = self._models[key] = ModelClient(settings.model, settings.api_key())
         return client
 
-    async def window(self) -> int | None:
+    async def window(self, settings: Settings | None = None) -> int | None:
         from lsp_agent.agent.session import context_window
 
-        key = self.config.model.model_dump_json()
+        settings = settings or self.config
+        key = settings.model.model_dump_json()
         if key not in self._windows:
-            self._windows[key] = await context_window(self.config, self.model())
+            self._windows[key] = await context_window(settings, self.model(settings))
         return self._windows[key]
 
     def spawn(self, job: Any) -> asyncio.Task[Any]:
@@ -313,6 +317,8 @@ class AgentServer(LanguageServer):
         for client in self._models.values():
             await client.aclose()
         self._models.clear()
+        if self.local is not None:
+            await self.local.aclose()
         if self.store is not None:
             await self.store.close()
             self.store = None
@@ -351,6 +357,14 @@ class AgentServer(LanguageServer):
             return params
         params_type: Any = known[2]
         return self._json.structure(params, params_type)
+
+    def show_once(self, message: str, kind: int = 3) -> None:
+        """A window/showMessage (info by default) that is shown once per daemon."""
+        if message not in self._shown:
+            self._shown.add(message)
+            log.info("%s", message)
+            if getattr(self.protocol, "writer", None) is not None:
+                self.notify("window/showMessage", {"type": kind, "message": message})
 
     def show_error(self, message: str) -> None:
         log.warning("%s", message)

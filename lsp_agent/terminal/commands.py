@@ -17,6 +17,8 @@ from lsp_agent.agent.session import RunEnv, Session, load_session, new_session, 
 from lsp_agent.agent.undo import undo as undo_changes
 from lsp_agent.cli import EXIT_CANCELLED, EXIT_ERROR, EXIT_LIMIT, EXIT_OK, EXIT_OVERFLOW, fail
 from lsp_agent.config import Settings
+from lsp_agent.local.defaults import NotConfigured
+from lsp_agent.local.server import LocalConfigError, LocalModelError
 from lsp_agent.model.client import ModelClient
 from lsp_agent.permissions.rules import parse_rules
 from lsp_agent.store import (
@@ -26,6 +28,7 @@ from lsp_agent.store import (
     default_store_path,
 )
 from lsp_agent.terminal.gate import TerminalGate
+from lsp_agent.terminal.local_model import run_settings
 from lsp_agent.terminal.sinks import ConsoleSink, JsonlSink
 from lsp_agent.terminal.transcript import print_transcript
 from lsp_agent.tools import default_tools
@@ -75,9 +78,13 @@ async def run(args: argparse.Namespace, text: str, root: Path, settings: Setting
         parse_rules(settings.permissions.deny, "permissions.deny")
         async with open_store(args, settings) as store:
             session = await _session(store, args, root)
-            return await _run(store, session, text, root, settings, as_json=args.json)
-    except (ValueError, UsageError, StoreError) as e:
+            return await _run(
+                store, session, text, root, settings, as_json=args.json, state=args.state_dir
+            )
+    except (ValueError, UsageError, StoreError, NotConfigured, LocalConfigError) as e:
         return fail(str(e))
+    except LocalModelError as e:
+        return fail(str(e), EXIT_ERROR)
 
 
 async def _session(store: AsyncSessionStore, args: argparse.Namespace, root: Path) -> Session:
@@ -102,9 +109,13 @@ async def _run(
     settings: Settings,
     *,
     as_json: bool,
+    state: Path | None = None,
 ) -> int:
     sink = JsonlSink() if as_json else ConsoleSink()
-    async with ModelClient(settings.model, settings.api_key()) as model:
+    async with (
+        run_settings(settings, state) as settings,
+        ModelClient(settings.model, settings.api_key()) as model,
+    ):
         env = RunEnv(
             settings=settings,
             model=model,

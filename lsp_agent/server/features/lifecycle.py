@@ -48,6 +48,7 @@ def register(server: AgentServer) -> None:
         ls.spawn(_warm_up())
         ls.spawn(_report_sandbox(ls))
         await _pull_configuration(ls)
+        _preload_local_model(ls)
 
     @server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -55,6 +56,7 @@ def register(server: AgentServer) -> None:
     ) -> None:
         if not await _pull_configuration(ls):  # clients without workspace/configuration push
             _apply_client_settings(ls, params.settings)
+        _preload_local_model(ls)
 
     @server.feature(t.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: AgentServer, params: t.WorkDoneProgressCancelParams) -> None:
@@ -68,6 +70,13 @@ def register(server: AgentServer) -> None:
 
         await ls.close()
         await kill_all()
+
+
+def _preload_local_model(ls: AgentServer) -> None:
+    if ls.config.model.provider == "local":  # else the local modules stay unimported
+        from lsp_agent.server import local_model
+
+        local_model.preload(ls)
 
 
 async def _report_sandbox(ls: AgentServer) -> None:
