@@ -14,7 +14,7 @@
 // CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,18 +47,22 @@ function install() {
   if (existsSync(bin) && existsSync(join(e2e, 'node_modules', 'playwright-core'))) {
     return bin;
   }
-  for (const tool of ['rg']) {
-    try {
-      execFileSync('which', [tool], { stdio: 'ignore' });
-    } catch {
-      fail(`${tool} is missing: apt-get install ripgrep chromium libkrb5-dev`);
-    }
+  // Any rg on PATH will do: Debian's, or the one the ripgrep PyPI package puts in the venv.
+  let rg;
+  try {
+    rg = realpathSync(execFileSync('which', ['rg'], { encoding: 'utf8' }).trim());
+  } catch {
+    fail('rg is missing: pip install ripgrep, or apt-get install ripgrep chromium libkrb5-dev');
   }
   log(`installing code-server@${CODE_SERVER} and playwright-core@${PLAYWRIGHT} into .e2e/ (about a minute)`);
   // @vscode/ripgrep downloads rg at install time, which fails offline: seed its cache with Debian's.
   const cache = join(tmpdir(), 'vscode-ripgrep-cache-1.15.11');
   mkdirSync(cache, { recursive: true });
-  execFileSync('tar', ['czf', join(cache, 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz'), '-C', '/usr/bin', 'rg']);
+  const staged = mkdtempSync(join(tmpdir(), 'rg-'));
+  copyFileSync(rg, join(staged, 'rg'));
+  chmodSync(join(staged, 'rg'), 0o755);
+  execFileSync('tar', ['czf', join(cache, 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz'), '-C', staged, 'rg']);
+  rmSync(staged, { recursive: true, force: true });
   mkdirSync(e2e, { recursive: true });
   if (!existsSync(join(e2e, 'package.json'))) {
     writeFileSync(join(e2e, 'package.json'), '{"private": true}\n');
