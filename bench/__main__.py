@@ -34,6 +34,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "6": ("Memory", "bench.memory"),
     "7": ("Search", "bench.search"),
     "8": ("Session store", "bench.store"),
+    "9": ("Sandbox", "bench.sandbox"),
     "f1": ("Model faults", "bench.model_faults"),
     "f2": ("SIGKILL and restart", "bench.crash"),
     "f3": ("Malformed frames", "bench.fuzz"),
