@@ -237,9 +237,16 @@ def _unique_ids(calls: list[ToolCall], seen: set[str]) -> None:
     """Some servers omit ids, or send `call_0` every turn; results (and editors showing
     tool calls) match by id, so ids are made unique within the session."""
     for call in calls:
-        base, n = call.id or "call", 1
-        while call.id in seen or not call.id:
-            call.id, n = f"{base}_{n}", n + 1
+        if call.id and call.id not in seen:
+            seen.add(call.id)
+            continue
+        base = call.id or "call"
+        # Suffixes start at the count of ids so far, not at 1: a server that sends `call_0`
+        # every turn would otherwise make each turn probe every suffix used before it.
+        n = len(seen)
+        while f"{base}_{n}" in seen:
+            n += 1
+        call.id = f"{base}_{n}"
         seen.add(call.id)
 
 

@@ -78,6 +78,11 @@ class TokenCounter:
         self._encoding: tiktoken.Encoding | None = None
         self.scale = 1.0
         self._cache: dict[int, tuple[Message, int]] = {}
+        # The last list counted, held (so ids stay unique), with its running sums: a
+        # conversation only grows between compactions, so each turn counts only what is new.
+        self._counted: list[Message] = []
+        self._ids: list[int] = []
+        self._sums: list[int] = []
         self._tools_key: tuple[int, ...] | None = None
         self._tools_count = 0
         self.exact_tools = False
@@ -118,12 +123,26 @@ class TokenCounter:
 
     def prompt(self, messages: list[Message], specs: list[dict[str, Any]]) -> int:
         """The estimated prompt size of a request, calibrated against the server."""
-        raw = sum(self.message(m) for m in messages) + self.tools(specs) + PER_REPLY
+        raw = self.messages(messages) + self.tools(specs) + PER_REPLY
         return math.ceil(raw * self.scale)
+
+    def messages(self, messages: list[Message]) -> int:
+        """The messages' raw count: the longest prefix already counted costs nothing."""
+        ids = list(map(id, messages))
+        known = min(len(ids), len(self._ids))
+        if ids[:known] != self._ids[:known]:  # a compaction replaced some: recount from there
+            known = next(i for i, (a, b) in enumerate(zip(ids, self._ids, strict=False)) if a != b)
+        sums = self._sums[:known]
+        total = sums[-1] if sums else 0
+        for m in messages[known:]:
+            total += self.message(m)
+            sums.append(total)
+        self._counted, self._ids, self._sums = list(messages), ids, sums
+        return total
 
     def calibrate(self, messages: list[Message], specs: list[dict[str, Any]], actual: int) -> None:
         """Learn from the server's prompt_tokens for the request just sent."""
-        raw = sum(self.message(m) for m in messages) + self.tools(specs) + PER_REPLY
+        raw = self.messages(messages) + self.tools(specs) + PER_REPLY
         if raw > 0 and actual > 0:
             ratio = min(max(actual / raw, 0.5), 3.0)
             self.scale = ratio if self.scale == 1.0 else 0.5 * self.scale + 0.5 * ratio
@@ -132,3 +151,4 @@ class TokenCounter:
         """Drop cached counts of messages no longer in the conversation."""
         alive = {id(m) for m in keep}
         self._cache = {k: v for k, v in self._cache.items() if k in alive}
+        self._counted, self._ids, self._sums = [], [], []

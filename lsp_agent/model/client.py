@@ -21,7 +21,7 @@ from lsp_agent.model import errors
 from lsp_agent.model.assemble import TurnBuilder
 from lsp_agent.model.errors import ErrorContext, ModelError
 from lsp_agent.model.sse import SSEEvent, SSEParser
-from lsp_agent.model.wire import Message, ModelEvent, RetryNotice, to_wire
+from lsp_agent.model.wire import HistoryJSON, Message, ModelEvent, RetryNotice, to_wire
 
 USER_AGENT = "lsp-agent/0.1"
 _MAX_BACKOFF_S = 30.0
@@ -44,6 +44,8 @@ class ModelClient:
         self._key = api_key or None
         self._backoff_base_s = backoff_base_s
         self._rng = rng or random.Random()
+        self._tools_cache: tuple[list[dict[str, Any]], str] | None = None
+        self._history = HistoryJSON()
         self._base = settings.base_url.rstrip("/")
         self._ctx = ErrorContext(self._base, settings.name, settings.api_key_env, self._key)
         timeout = httpx.Timeout(
@@ -68,7 +70,11 @@ class ModelClient:
     # --- requests ---
 
     def _headers(self, stream: bool) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
         if stream:
             headers["Accept"] = "text/event-stream"
         if self._key:
@@ -77,10 +83,31 @@ class ModelClient:
         return headers
 
     def request_body(self, messages: list[Message], tools: list[dict[str, Any]]) -> dict[str, Any]:
-        s = self.settings
-        body: dict[str, Any] = {"model": s.name, "messages": to_wire(messages)}
+        body = self._options(tools)
+        body["messages"] = to_wire(messages)
         if tools:
             body["tools"] = tools
+        return body
+
+    def encoded_body(self, messages: list[Message], tools: list[dict[str, Any]]) -> bytes:
+        """`request_body` as JSON, from the messages' and tools' cached encodings."""
+        head = json.dumps(self._options(tools), separators=(",", ":"))
+        parts = [head[:-1], ',"messages":', self._history.encode(messages)]
+        if tools:
+            parts += [',"tools":', self._tools_json(tools)]
+        parts.append("}")
+        return "".join(parts).encode("ascii")  # json.dumps escapes all else
+
+    def _tools_json(self, tools: list[dict[str, Any]]) -> str:
+        # The specs are built once per tool, so the same list is seen every turn.
+        if self._tools_cache is None or self._tools_cache[0] is not tools:
+            text = json.dumps(tools, separators=(",", ":"))
+            self._tools_cache = (tools, text)
+        return self._tools_cache[1]
+
+    def _options(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        s = self.settings
+        body: dict[str, Any] = {"model": s.name}
         if s.temperature is not None:
             body["temperature"] = s.temperature
         if s.max_output_tokens is not None:
@@ -99,7 +126,8 @@ class ModelClient:
         Consume it inside `contextlib.aclosing(...)`: a cancel that lands in the loop body
         then still closes the HTTP response at once.
         """
-        body = self.request_body(messages, tools)
+        body = self.encoded_body(messages, tools)
+        stream = bool(self.settings.stream)
         max_attempts = self.settings.max_attempts
         attempt, first_failure = 1, 0.0
         while True:
@@ -107,7 +135,7 @@ class ModelClient:
             try:
                 # aclosing: an early close of this generator must reach the response now,
                 # not whenever the inner generator is garbage-collected.
-                async with aclosing(self._attempt(body)) as events:
+                async with aclosing(self._attempt(body, stream)) as events:
                     async for event in events:
                         yield event
                 return
@@ -133,15 +161,14 @@ class ModelClient:
         ceiling = min(_MAX_BACKOFF_S, self._backoff_base_s * 2.0 ** (attempt - 1))
         return ceiling * (0.5 + self._rng.random() / 2)  # jitter keeps clients apart
 
-    async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[ModelEvent, None]:
+    async def _attempt(self, body: bytes, stream: bool) -> AsyncGenerator[ModelEvent, None]:
         url = f"{self._base}/chat/completions"
-        stream = bool(body.get("stream"))
         builder = TurnBuilder()
         got_headers = False
         try:
             # `async with` closes the response on cancel or aclose(): the server sees it.
             async with self._http.stream(
-                "POST", url, json=body, headers=self._headers(stream)
+                "POST", url, content=body, headers=self._headers(stream)
             ) as resp:
                 got_headers = True
                 if resp.status_code != 200:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
     _wire: dict[str, Any] | None = PrivateAttr(None)  # to_wire's cached dump
+    _json: str | None = PrivateAttr(None)  # messages_json's cached encoding
 
 
 # --- messages ---------------------------------------------------------------
@@ -69,6 +71,36 @@ def to_wire(messages: list[Any]) -> list[dict[str, Any]]:
             m._wire = d
         out.append(d)
     return out
+
+
+def message_json(m: Any) -> str:
+    """One message's JSON, encoded once (messages do not change once in a conversation)."""
+    text: str | None = m.__pydantic_private__.get("_json") if m.__pydantic_private__ else None
+    if text is None:
+        (d,) = to_wire([m])
+        text = m._json = json.dumps(d, separators=(",", ":"))  # ASCII: surrogates stay escaped
+    return text
+
+
+class HistoryJSON:
+    """The messages as one JSON array. Every turn resends the whole history; the longest
+    prefix already joined is reused, so a turn's cost does not grow with the session."""
+
+    def __init__(self) -> None:
+        self._held: list[Any] = []  # keeps the ids below unique while they are compared
+        self._ids: list[int] = []
+        self._joined = ""
+
+    def encode(self, messages: list[Any]) -> str:
+        ids = list(map(id, messages))
+        n = len(self._ids)
+        if n and ids[:n] == self._ids:
+            new = [message_json(m) for m in messages[n:]]
+            joined = ",".join([self._joined, *new]) if new else self._joined
+        else:
+            joined = ",".join(message_json(m) for m in messages)
+        self._held, self._ids, self._joined = list(messages), ids, joined
+        return "[" + joined + "]"
 
 
 # --- usage ------------------------------------------------------------------

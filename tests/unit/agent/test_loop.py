@@ -366,3 +366,21 @@ async def test_tool_call_ids_stay_unique_across_turns(harness: Harness) -> None:
     assert [m["tool_call_id"] for m in sent if m["role"] == "tool"] == ids
     started = [e.tool_call_id for e in harness.events if isinstance(e, ToolCallStarted)]
     assert started == ids
+
+
+def test_unique_ids_never_collide_with_ids_already_used() -> None:
+    from lsp_agent.agent.loop import _unique_ids
+    from lsp_agent.model.wire import FunctionCall, ToolCall
+
+    seen = {"call_0", "call_0_1", "call_0_2", "call_0_3"}  # a server that numbers its own
+    calls = [ToolCall(id=i, function=FunctionCall(name="f")) for i in ("call_0", "call_0", "", "x")]
+    _unique_ids(calls, seen)
+    ids = [c.id for c in calls]
+    assert len(set(ids)) == 4 and ids[3] == "x" and all(ids)
+    assert seen == {"call_0", "call_0_1", "call_0_2", "call_0_3", *ids}
+    before = set(seen)
+    for _ in range(300):  # call_0 every turn
+        more = [ToolCall(id="call_0", function=FunctionCall(name="f"))]
+        _unique_ids(more, seen)
+        assert more[0].id not in before
+        before.add(more[0].id)

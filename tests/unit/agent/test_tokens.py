@@ -84,3 +84,22 @@ def test_tool_definitions_and_calls_are_counted() -> None:
 def test_known_windows() -> None:
     assert known_window("gpt-4o-mini") == 128_000
     assert known_window("my-local-model") is None
+
+
+def test_prefix_counts_follow_replacements_and_shrinking() -> None:
+    from lsp_agent.model.wire import ToolMessage, UserMessage
+
+    counter = TokenCounter("unknown-model")
+    messages: list = [
+        UserMessage(content="x" * 400),
+        ToolMessage(tool_call_id="a", content="y" * 4000),
+    ]
+    messages.append(UserMessage(content="z" * 40))
+    full = counter.messages(messages)
+    assert full == sum(counter.message(m) for m in messages)
+    messages[1] = ToolMessage(tool_call_id="a", content="[output removed]")
+    snipped = counter.messages(messages)
+    assert snipped == sum(counter.message(m) for m in messages) < full
+    assert counter.messages(messages[:1]) == counter.message(messages[0])
+    messages.append(UserMessage(content="more"))
+    assert counter.messages(messages) == sum(counter.message(m) for m in messages)
