@@ -3,7 +3,8 @@
 Usage: `python -m bench` runs everything and rewrites bench/RESULTS.md; `--only 1,4,f3`
 runs some groups (ids as in the table); `--quick` takes fewer samples; `--write` rewrites
 RESULTS.md even for a partial or quick run. `python -m bench local` measures the local
-provider on a real model and rewrites only its own section of RESULTS.md.
+provider on a real model, and `python -m bench compare` runs lsp-agent side by side with
+other agents; each rewrites only its own section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ GROUPS: dict[str, tuple[str, str]] = {
     "f3": ("Malformed frames", "bench.fuzz"),
     "f4": ("Cancels", "bench.cancel"),
 }
-# `python -m bench local`: the local provider on a real model, its own section of RESULTS.md
-LOCAL = ("Local model (llama.cpp)", "bench.local")
-LOCAL_START, LOCAL_END = "<!-- bench local -->", "<!-- /bench local -->"
+# `python -m bench NAME`: groups with their own section of RESULTS.md (heading, module)
+SECTIONS: dict[str, tuple[str, str]] = {
+    "local": ("The local provider", "bench.local"),
+    "compare": ("Side by side with other agents", "bench.compare"),
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -62,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def run_groups(bench: Bench, ids: list[str]) -> list[Row]:
     rows: list[Row] = []
     for gid in ids:
-        title, module = LOCAL if gid == "local" else GROUPS[gid]
+        title, module = SECTIONS[gid] if gid in SECTIONS else GROUPS[gid]
         print(f"[{gid}] {title} …", file=sys.stderr, flush=True)
         started = time.monotonic()
         run: Callable[[Bench], Awaitable[list[Row]]] = importlib.import_module(module).run
@@ -105,25 +108,31 @@ def report(rows: list[Row], bench: Bench, elapsed: float, command: str, load: st
     return "\n".join(lines) + "\n"
 
 
-def local_section(text: str) -> str:
-    """The `python -m bench local` section of a RESULTS.md, markers included ('' if none)."""
-    start, end = text.find(LOCAL_START), text.find(LOCAL_END)
-    return text[start : end + len(LOCAL_END)] + "\n" if 0 <= start < end else ""
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- bench {name} -->", f"<!-- /bench {name} -->"
 
 
-def main_local(argv: list[str]) -> int:
-    """`python -m bench local [--quick]`: its figures replace their section of RESULTS.md."""
+def section_of(text: str, name: str) -> str:
+    """The `python -m bench NAME` section of a RESULTS.md, markers included ('' if none)."""
+    begin, end = markers(name)
+    start, stop = text.find(begin), text.find(end)
+    return text[start : stop + len(end)] + "\n" if 0 <= start < stop else ""
+
+
+def main_section(name: str, argv: list[str]) -> int:
+    """`python -m bench NAME [--quick]`: its figures replace their section of RESULTS.md."""
     bench = Bench(quick="--quick" in argv)
     started, load_before = time.monotonic(), os.getloadavg()[0]
     try:
-        rows = asyncio.run(run_groups(bench, ["local"]))
+        rows = asyncio.run(run_groups(bench, [name]))
     finally:
         bench.cleanup()
     load = f"{load_before:.1f}, {os.getloadavg()[0]:.1f}"
     elapsed = time.monotonic() - started
+    begin, end = markers(name)
     lines = [
-        LOCAL_START,
-        "## The local provider (`python -m bench local`)",
+        begin,
+        f"## {SECTIONS[name][0]} (`python -m bench {name}`)",
         "",
         f"Run on {datetime.date.today().isoformat()} in {elapsed:.0f} s; load average {load}.",
         "",
@@ -131,11 +140,11 @@ def main_local(argv: list[str]) -> int:
     ]
     if bench.notes:
         lines += ["", "Notes:", ""] + [f"- {n}" for n in bench.notes]
-    section = "\n".join([*lines, LOCAL_END]) + "\n"
+    section = "\n".join([*lines, end]) + "\n"
     print(section)
     if "--quick" not in argv:
         old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-        current = local_section(old)
+        current = section_of(old, name)
         new = old.replace(current, section) if current else old.rstrip("\n") + "\n\n" + section
         RESULTS.write_text(new, encoding="utf-8")
         print(f"wrote {RESULTS}", file=sys.stderr)
@@ -144,8 +153,8 @@ def main_local(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["local"]:
-        return main_local(argv[1:])
+    if argv[:1] and argv[0] in SECTIONS:
+        return main_section(argv[0], argv[1:])
     args = parse_args(argv)
     ids = args.only.lower().split(",") if args.only else list(GROUPS)
     bench = Bench(quick=args.quick)
@@ -160,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     text = report(rows, bench, time.monotonic() - started, command.strip(), load)
     print(text)
     if args.write or (not args.only and not args.quick):
-        kept = local_section(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else ""
+        old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+        kept = "".join(section_of(old, name) for name in SECTIONS)
         RESULTS.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
         print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
