@@ -36,6 +36,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "7": ("Search", "bench.search"),
     "8": ("Session store", "bench.store"),
     "9": ("Sandbox", "bench.sandbox"),
+    "10": ("Scale", "bench.scale"),
     "f1": ("Model faults", "bench.model_faults"),
     "f2": ("SIGKILL and restart", "bench.crash"),
     "f3": ("Malformed frames", "bench.fuzz"),
