@@ -17,13 +17,10 @@ from bench.overhead import PLAN
 from bench.procfs import cpu_ns
 from bench.repo import Repo, generate
 from bench.rpc import Daemon
-from bench.search import CASES, rg_ms, tool_ms
+from bench.search import tool_vs_rg
 from bench.store import load_once, message
-from lsp_agent.config import Settings
 from lsp_agent.store import AsyncSessionStore
-from lsp_agent.tools.base import ToolContext
 from lsp_agent.tools.disk_search import find_rg
-from lsp_agent.workspace import DiskWorkspace
 
 LIMITS = {"limits": {"maxTurns": 10_000, "maxToolCalls": 10_000}}
 
@@ -87,26 +84,7 @@ async def big_search(bench: Bench) -> list[Row]:
     if rg is None:
         raise RuntimeError("no rg binary (pip install ripgrep)")
     repo = make_repo(bench)  # before any timing: blocking the loop is fine
-    ctx = ToolContext(DiskWorkspace([repo.root]), Settings(), "call_0", lambda e: None)
-    rows = []
-    for name, kind, args, rg_args, expect in CASES:
-        await tool_ms(ctx, kind, args, expect)
-        await rg_ms(rg, repo.root, rg_args)
-        tools, rgs = [], []
-        for _ in range(bench.n(3, 1)):
-            tools.append(await tool_ms(ctx, kind, args, expect))
-            rgs.append(await rg_ms(rg, repo.root, rg_args))
-        tool, direct = median(tools), median(rgs)
-        rows.append(
-            Row(
-                "10",
-                f"{name} ({repo.files:,} files): tool vs rg",
-                f"{tool:.0f} vs {direct:.0f} ms ({tool / direct:.2f}×)",
-                "≤ 1.3× rg",
-                tool / direct <= 1.3,
-            )
-        )
-    return rows
+    return await tool_vs_rg("10", rg, repo, bench.n(3, 1))
 
 
 async def run(bench: Bench) -> list[Row]:
