@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 PermissionMode = Literal["read-only", "ask", "accept-edits", "auto"]
@@ -140,6 +140,38 @@ class LocalSettings(_Group):
     load_timeout_s: float = Field(600.0, gt=0, description="Longest time a model may load.")
 
 
+class HookCommand(_Group):
+    type: Literal["command"] = "command"
+    command: str = Field(min_length=1, description="Run with bash -c in the sandbox.")
+    timeout: float = Field(60.0, gt=0, le=3600, description="Seconds; then it is killed.")
+
+
+class HookMatcher(_Group):
+    matcher: str = Field(
+        "", description="Tool names (a regex, e.g. 'bash|write_file'); empty matches all."
+    )
+    hooks: list[HookCommand] = Field(default_factory=list)
+
+
+def _hook_event(name: str) -> Any:
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    return Field(
+        default_factory=list,
+        validation_alias=AliasChoices(name, to_camel(snake), snake),
+        serialization_alias=name,
+    )
+
+
+class HookSettings(_Group):
+    """Shell hooks, in the shape Claude Code's settings use (`PreToolUse`, …)."""
+
+    pre_tool_use: list[HookMatcher] = _hook_event("PreToolUse")
+    post_tool_use: list[HookMatcher] = _hook_event("PostToolUse")
+    user_prompt_submit: list[HookMatcher] = _hook_event("UserPromptSubmit")
+    stop: list[HookMatcher] = _hook_event("Stop")
+    session_start: list[HookMatcher] = _hook_event("SessionStart")
+
+
 class Settings(_Group):
     model: ModelSettings = Field(default_factory=ModelSettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
@@ -148,6 +180,7 @@ class Settings(_Group):
     shell: ShellSettings = Field(default_factory=ShellSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     editor: EditorSettings = Field(default_factory=EditorSettings)
+    hooks: HookSettings = Field(default_factory=HookSettings)
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ

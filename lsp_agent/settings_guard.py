@@ -45,6 +45,10 @@ def hold_widening(trusted: Settings, new: Settings) -> tuple[Settings, list[str]
         if getattr(new.model, field) != getattr(trusted.model, field):
             held.append(f"model.{field}")
             model_update[field] = getattr(trusted.model, field)
+    hooks = new.hooks
+    if hooks != trusted.hooks:  # a hook is a command run unasked: any change waits
+        held.append("hooks")
+        hooks = trusted.hooks
     if not held:
         return new, []
     guarded = new.model_copy(
@@ -52,6 +56,7 @@ def hold_widening(trusted: Settings, new: Settings) -> tuple[Settings, list[str]
             "permissions": perms.model_copy(update={"mode": mode, "allow": allow, "deny": deny}),
             "shell": shell.model_copy(update=shell_update),
             "model": new.model.model_copy(update=model_update),
+            "hooks": hooks,
         }
     )
     return guarded, held

@@ -25,6 +25,7 @@ from lsp_agent.agent.events import (
 from lsp_agent.agent.tokens import BYTES_PER_TOKEN
 from lsp_agent.agent.tool_runner import ToolRunner
 from lsp_agent.config import Settings
+from lsp_agent.hooks import Hooks
 from lsp_agent.model.client import ModelClient
 from lsp_agent.model.errors import ContextTooLong, ModelError
 from lsp_agent.model.wire import (
@@ -40,6 +41,7 @@ from lsp_agent.model.wire import (
 
 MAX_CONTINUATIONS = 3  # on finish_reason=length
 MAX_EMPTY_RETRIES = 1
+MAX_STOP_BLOCKS = 3  # a Stop hook that keeps saying "not done" cannot loop forever
 OVERFLOW_HELP = (
     "The conversation does not fit the model's context window ({window} tokens), even after "
     "compacting it. Start a fresh conversation (/clear or a new session), ask for a smaller "
@@ -64,6 +66,7 @@ async def run_agent(
     sink: EventSink,
     settings: Settings,
     instructions: list[str] | None = None,
+    hooks: Hooks | None = None,
 ) -> RunFinished:
     """Run one prompt to a stop; the conversation grows (and is persisted) as it goes.
 
@@ -83,8 +86,15 @@ async def run_agent(
     pending: list[ToolCall] = []  # calls whose results are not in the conversation yet
     try:
         async with asyncio.timeout(settings.limits.timeout_s):
-            await conversation.add(UserMessage(content=prompt))
-            stop = await _loop(conversation, pending, model, runner, sink, budget, settings)
+            refused, text = await _submit(hooks, prompt, fresh=len(conversation.messages) <= 1)
+            if refused is not None:  # a hook refused the prompt: it never reaches the model
+                sink.emit(TextDelta(text=refused))
+                stop = Stop("end_turn")
+            else:
+                await conversation.add(UserMessage(content=text))
+                stop = await _loop(
+                    conversation, pending, model, runner, sink, budget, settings, hooks
+                )
     except asyncio.CancelledError:
         _uncancel()
         stop = Stop("cancelled")
@@ -119,8 +129,9 @@ async def _loop(
     sink: EventSink,
     budget: Budget,
     settings: Settings,
+    hooks: Hooks | None = None,
 ) -> Stop:
-    continuations = empty_retries = 0
+    continuations = empty_retries = stop_blocks = 0
     overflowed = False
     tools = runner.tools.specs()
     summarize = summarizer(model, budget, conversation.window)
@@ -175,7 +186,28 @@ async def _loop(
             continuations += 1
             await conversation.add(UserMessage(content=CONTINUE_PROMPT))
             continue
+        if hooks is not None and stop_blocks < MAX_STOP_BLOCKS:
+            said = await hooks.run("Stop", {"stop_hook_active": stop_blocks > 0})
+            if said.block and not said.stop:  # "not done yet": the reason is the next prompt
+                stop_blocks += 1
+                await conversation.add(UserMessage(content=f"[Stop hook] {said.reason}"))
+                continue
         return Stop("end_turn")
+
+
+async def _submit(hooks: Hooks | None, prompt: str, *, fresh: bool) -> tuple[str | None, str]:
+    """UserPromptSubmit (and SessionStart on a session's first prompt): the refusal, if a
+    hook refused, and the prompt with the context hooks added."""
+    if hooks is None:
+        return None, prompt
+    context: list[str] = []
+    if fresh:
+        context += (await hooks.run("SessionStart", {"source": "startup"})).context
+    said = await hooks.run("UserPromptSubmit", {"prompt": prompt})
+    if said.block or said.stop:
+        return f"A UserPromptSubmit hook refused the prompt: {said.reason}", prompt
+    context += said.context
+    return None, "\n\n".join([prompt, *context])
 
 
 def summarizer(model: ModelClient, budget: Budget, window: int) -> Summarizer:

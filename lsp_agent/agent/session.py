@@ -19,6 +19,7 @@ from lsp_agent.agent.recorder import RecordingSink, StoreTranscript
 from lsp_agent.agent.tokens import DEFAULT_WINDOW, TokenCounter, known_window
 from lsp_agent.agent.tool_runner import ToolRunner
 from lsp_agent.config import Settings
+from lsp_agent.hooks import FIELDS, Hooks
 from lsp_agent.model.client import ModelClient
 from lsp_agent.model.wire import Message
 from lsp_agent.permissions import PermissionGate, Permissions
@@ -108,6 +109,7 @@ async def prompt(store: AsyncSessionStore, session: Session, text: str, env: Run
             sink=sink,
             settings=env.settings,
             instructions=instructions,
+            hooks=runner.hooks,
         )
     finally:
         session.messages = conversation.messages[1:]
@@ -148,6 +150,10 @@ async def _prepare(
     run_id = await store.start_run(session.id, settings.model.name)
     sink = RecordingSink(env.sink, store, session.id, run_id, turn)
     runner = ToolRunner(env.tools, env.workspace, session.permissions, settings, sink.emit)
+    if any(getattr(settings.hooks, name) for name in FIELDS.values()):
+        runner.hooks = Hooks(
+            settings, list(env.workspace.roots), session.id, session.permissions.mode
+        )
     return conversation, runner, sink, instructions.files
 
 

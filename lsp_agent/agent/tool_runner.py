@@ -10,9 +10,9 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from lsp_agent.agent.events import (
     Event,
@@ -21,6 +21,7 @@ from lsp_agent.agent.events import (
     ToolCallStarted,
 )
 from lsp_agent.config import Settings
+from lsp_agent.hooks import HookOutcome, Hooks, clip
 from lsp_agent.model.wire import ToolCall, ToolMessage
 from lsp_agent.permissions import PermissionRequest, Permissions
 from lsp_agent.secrets import known_secrets, redactor
@@ -48,6 +49,7 @@ class ToolRunner:
     results: dict[str, ToolMessage] = field(default_factory=dict)
     # Known secret values, redacted from every output before it is emitted or sent on.
     secrets: tuple[str, ...] | None = None
+    hooks: Hooks | None = None  # the user's PreToolUse / PostToolUse hooks
     _redactor: Redactor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,19 +94,23 @@ class ToolRunner:
         )
         try:
             args = tool.parse(call.function.arguments)
+            pre = await self._hook("PreToolUse", tool.name, {"tool_input": args.model_dump()}, call)
+            if pre.block or pre.stop or pre.decision == "deny":
+                return self._finish(call, "denied", f"A PreToolUse hook blocked this: {pre.reason}")
             diff = await tool.preview(args, ctx) if tool.preview else None
-            verdict = await self.permissions.check(
-                PermissionRequest(
-                    tool_call_id=call.id,
-                    tool=tool.name,
-                    kind=tool.kind,
-                    title=tool.title(args),
-                    raw_input=args.model_dump(),
-                    subject=tool.subject(args),
-                    diff=diff,
-                    relative_path=self._resolved(tool, args),
-                )
+            request = PermissionRequest(
+                tool_call_id=call.id,
+                tool=tool.name,
+                kind=tool.kind,
+                title=tool.title(args),
+                raw_input=args.model_dump(),
+                subject=tool.subject(args),
+                diff=diff,
+                relative_path=self._resolved(tool, args),
             )
+            verdict = await self.permissions.check(request)
+            if verdict.allowed and not verdict.asked and pre.decision == "ask":
+                verdict = await self.permissions.ask(request, f"a PreToolUse hook: {pre.reason}")
             if not verdict.allowed:
                 return self._finish(call, "denied", verdict.reason)
             ctx.approved = diff
@@ -119,7 +125,31 @@ class ToolRunner:
         finally:
             ctx.flush_output()
         self.edited.extend(p for p in result.edited if p not in self.edited)
+        post = await self._hook(
+            "PostToolUse",
+            tool.name,
+            {"tool_input": args.model_dump(), "tool_response": clip(result.output)},
+            call,
+        )
+        notes = [
+            *post.context,
+            *([f"A PostToolUse hook says: {post.reason}"] if post.block else []),
+        ]
+        if notes:
+            result = replace(result, output="\n\n".join([result.output, *notes]))
         return self._finish(call, "completed", result.output, result)
+
+    async def _hook(
+        self,
+        event: Literal["PreToolUse", "PostToolUse"],
+        tool: str,
+        extra: dict[str, Any],
+        call: ToolCall,
+    ) -> HookOutcome:
+        if self.hooks is None:
+            return HookOutcome()
+        payload = {"tool_name": tool, "tool_use_id": call.id, **extra}
+        return await self.hooks.run(event, payload, tool)
 
     def _resolved(self, tool: Tool[Any], args: Any) -> str | None:
         """The path as it will really be used (symlinks, `..`, /proc/self/root resolved),

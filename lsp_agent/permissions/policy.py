@@ -107,6 +107,18 @@ class Permissions:
         ev = self._evaluate(request, state)
         if ev.outcome != "ask":
             return Verdict(ev.outcome == "allow", ev.reason)
+        return await self._ask(request, ev)
+
+    async def ask(self, request: PermissionRequest, why: str) -> Verdict:
+        """Ask the user although the policy would allow (a hook wants it asked); the answer
+        is not remembered, and a deny rule still wins."""
+        command = request.subject if request.kind == "execute" else None
+        ev = self._evaluate(request, None)
+        if ev.outcome == "deny":
+            return Verdict(False, ev.reason)
+        return await self._ask(request, _Evaluation("ask", why, (), command))
+
+    async def _ask(self, request: PermissionRequest, ev: _Evaluation) -> Verdict:
         what = _action(request, ev.command)
         # The prompt shows the truth: the whole command, why it is asked, what "always" adds.
         request = request.model_copy(

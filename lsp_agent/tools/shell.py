@@ -102,9 +102,10 @@ async def run_command(
     timeout_s: float,
     limit: int,
     on_output: Callable[[str, str], None],
+    stdin: bytes | None = None,
 ) -> Outcome:
     """Run a launch (`bash -c` in its sandbox); on exit, timeout or cancellation its process
-    group is killed, and with it the sandbox."""
+    group is killed, and with it the sandbox. `stdin` is written to it, else /dev/null."""
     kept = HeadTail(limit)
     streamed = 0
 
@@ -122,7 +123,7 @@ async def run_command(
         transport, pipes = await loop.subprocess_exec(
             lambda: _Pipes(sink),
             *launch.argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
@@ -136,6 +137,11 @@ async def run_command(
         raise
     pgid = transport.get_pid()
     processes.register(pgid)
+    if stdin is not None:
+        writer = transport.get_pipe_transport(0)
+        assert isinstance(writer, asyncio.WriteTransport)
+        writer.write(stdin)  # buffered by the loop: a reader that never reads cannot block us
+        writer.write_eof()
     watchdog: asyncio.subprocess.Process | None = None
     timed_out = False
     try:
