@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     _add_state(serve)
 
+    acp = sub.add_parser("acp", help="serve the Agent Client Protocol (v1) on stdio")
+    acp.add_argument("--log-file", type=Path, metavar="FILE", help="default: stderr")
+    acp.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    _add_state(acp)
+
     schema = sub.add_parser("schema", help="write the protocol's JSON Schemas")
     schema.add_argument("--out", type=Path, default=Path("schemas"), metavar="DIR")
     schema.add_argument("--check", action="store_true", help="fail if DIR is stale")
@@ -122,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         from lsp_agent.server.main import serve
 
         return serve(args.tcp, args.log_level, args.log_file, args.state_dir)
+    if args.command == "acp":
+        from lsp_agent.acp.main import serve_acp
+
+        return serve_acp(args.log_level, args.log_file, args.state_dir)
     if args.command == "schema":
         return schema(args.out, check=args.check)
     if args.command == "models":

@@ -10,13 +10,13 @@ import asyncio
 import atexit
 import contextlib
 import logging
-import os
 import sys
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import ClassVar
 
 from lsp_agent.child_watcher import watch_children_with_pidfds
 from lsp_agent.server.server import AgentServer, create_server
+from lsp_agent.stdio_guard import own_stdio
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -88,19 +88,3 @@ def serve(tcp: str | None, log_level: str, log_file: Path | None, state_dir: Pat
     watch_children_with_pidfds()
     server.start_io(messages, frames)
     return 0
-
-
-def own_stdio() -> tuple[BinaryIO, BinaryIO]:
-    """JSON-RPC gets private copies of file descriptors 0 and 1. The originals then point
-    at /dev/null and stderr, so nothing else can read the client's messages or write into
-    the stream: not a stray print(), not a library writing to fd 1, and not a child
-    process (which inherits 0 and 1)."""
-    sys.stdout.flush()
-    messages = os.fdopen(os.dup(0), "rb")
-    frames = os.fdopen(os.dup(1), "wb")
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return messages, frames

@@ -1,41 +1,74 @@
-"""What the language server's handlers do with sessions, on top of the engine.
+"""The language server's side of sessions: the LSP adapter over the session service.
 
-Imported on first use (and warmed up in the background after `initialized`), so that
-starting the daemon costs little more than starting pygls.
+It turns params into service calls (with the editor-aware workspace, the update sink and
+`$/progress`, the permission gate) and service errors into JSON-RPC errors. Imported on
+first use (and warmed up in the background after `initialized`), so that starting the
+daemon costs little more than starting pygls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import uuid
 from pathlib import Path
 from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from lsp_agent.agent.events import RunFinished
-from lsp_agent.agent.session import load_session, new_session
-from lsp_agent.agent.undo import undo
+from lsp_agent.agent.events import RunFinished, UsageInfo
+from lsp_agent.agent.service import (
+    LiveSession,
+    RunParts,
+    ServiceError,
+    SessionBusy,
+    SessionService,
+    UnknownSession,
+)
+from lsp_agent.server import local_model
 from lsp_agent.server import protocol as p
-from lsp_agent.server.runs import SessionBusy, editor_workspace, run_prompt
-from lsp_agent.server.server import AgentServer, LiveSession
+from lsp_agent.server.diagnostics import diagnostics_tool, with_feedback
+from lsp_agent.server.editor_workspace import EditorWorkspace
+from lsp_agent.server.gate import EditorGate
+from lsp_agent.server.server import AgentServer
 from lsp_agent.server.sink import Progress, UpdateSink
 from lsp_agent.server.updates import to_updates
 from lsp_agent.server.uris import NotAFileUri, path_to_uri, uri_to_path
-from lsp_agent.store import SessionNotFoundError
+from lsp_agent.tools import default_tools
+from lsp_agent.tools.base import ToolSet
 from lsp_agent.workspace import DiskWorkspace, WorkspaceError
 
 SESSION_BUSY = -32002  # server-defined: the session already runs a prompt
 
-__all__ = ["SessionBusy", "run_prompt"]
+
+async def service(ls: AgentServer) -> SessionService:
+    svc = await ls.require_service()
+    if svc.store is None:
+        raise JsonRpcException(message=f"sessions are unavailable: {svc.store_error}")
+    return svc
+
+
+def _wire_error(e: ServiceError) -> JsonRpcException:
+    if isinstance(e, UnknownSession):
+        return JsonRpcInvalidParams(message=f"invalid params: sessionId: {e}")
+    if isinstance(e, SessionBusy):
+        return JsonRpcException(message=f"{e} with agent/session/cancel", code=SESSION_BUSY)
+    return JsonRpcException(message=str(e))
+
+
+async def create(ls: AgentServer, root: Path, title: str = "") -> LiveSession:
+    return await (await service(ls)).create(root, title)
+
+
+async def find(ls: AgentServer, session_id: str, *, reload: bool = False) -> LiveSession:
+    try:
+        return await (await service(ls)).find(session_id, reload=reload)
+    except ServiceError as e:
+        raise _wire_error(e) from None
 
 
 async def list_sessions(ls: AgentServer) -> dict[str, Any]:
-    store = await ls.require_store()
-    found = []
-    for root in ls.roots():
-        found += await store.list_sessions(str(root))
-    found.sort(key=lambda info: info.updated_at, reverse=True)
+    found = await (await service(ls)).list_sessions(ls.roots())
     return p.ListSessionsResult(
         sessions=[
             p.SessionSummary(
@@ -60,28 +93,125 @@ async def prompt(ls: AgentServer, args: p.PromptParams) -> dict[str, Any]:
         raise JsonRpcInvalidParams(message="invalid params: prompt: the prompt is empty")
     try:
         finished = await run_prompt(ls, live, text, args.work_done_token)
-    except SessionBusy as e:
-        raise JsonRpcException(message=str(e), code=SESSION_BUSY) from None
+    except ServiceError as e:
+        raise _wire_error(e) from None
     return prompt_result(finished)
 
 
-async def create(ls: AgentServer, root: Path, title: str = "") -> LiveSession:
-    session = await new_session(await ls.require_store(), root, title)
-    return ls.keep(LiveSession(session, seq=ls.sequencer(session.id)))
+async def run_prompt(
+    ls: AgentServer, live: LiveSession, text: str, token: Any = None
+) -> RunFinished:
+    """Run a prompt through the service, with `$/progress` around it. The three LSP ways
+    to cancel ($/cancelRequest, agent/session/cancel, workDoneProgress/cancel) all reach
+    the service's cancel."""
+    svc = await service(ls)
+    progress = Progress(None, None)
 
+    async def parts(live: LiveSession) -> RunParts:
+        nonlocal progress
+        live.progress_token = token if token is not None else await _new_token(ls)
+        progress = Progress(ls.notify, live.progress_token)
+        progress("begin", title="Agent", message=_first_line(text), cancellable=True)
+        sink = UpdateSink(live.session.id, ls.notify, live.seq, progress)
+        settings = await local_model.run_settings(ls)
+        workspace, gate, tools = _editor_parts(ls, live)
+        return RunParts(settings=settings, workspace=workspace, sink=sink, gate=gate, tools=tools)
 
-async def find(ls: AgentServer, session_id: str, *, reload: bool = False) -> LiveSession:
-    """A live session, loaded from the store if this daemon has not seen it yet."""
-    live = ls.sessions.get(session_id)
-    if live is not None and (not reload or live.running):
-        return ls.keep(live)
+    title = live.session.info.title
+    finished: RunFinished | None = None
     try:
-        session = await load_session(await ls.require_store(), session_id)
-    except SessionNotFoundError:
-        raise JsonRpcInvalidParams(
-            message=f"invalid params: sessionId: no session {session_id!r}"
-        ) from None
-    return ls.keep(LiveSession(session, seq=ls.sequencer(session_id)))
+        finished = await svc.prompt(live, text, parts)
+    except local_model.ModelProblem as e:  # no model to run with: say what to do
+        ls.show_error(f"lsp-agent: {e}")
+        finished = RunFinished(
+            stop_reason="model_error",
+            usage=UsageInfo(),
+            turns=0,
+            tool_calls=0,
+            duration_s=0,
+            error=str(e),
+        )
+    finally:
+        if live.session.info.title != title:  # the first prompt named the session
+            UpdateSink(live.session.id, ls.notify, live.seq, progress).send_update(
+                p.SessionInfoUpdate(title=live.session.info.title)
+            )
+        cancelled = finished is not None and finished.stop_reason == "cancelled"
+        progress("end", message="cancelled" if cancelled else "failed")  # unless already ended
+        live.progress_token = None
+    return finished
+
+
+def _editor_parts(
+    ls: AgentServer, live: LiveSession
+) -> tuple[EditorWorkspace, EditorGate, ToolSet]:
+    caps = ls.agent_caps
+    tools = list(default_tools())
+    if caps.get_diagnostics:
+
+        async def get(uris: list[str] | None) -> Any:
+            msg_id = f"diag-{uuid.uuid4().hex[:12]}"
+            params = p.GetDiagnosticsParams(uris=uris).dump()
+            return await ls.request(p.GET_DIAGNOSTICS, params, msg_id)
+
+        tools = [with_feedback(t, get) if t.kind == "edit" else t for t in tools]
+        tools.append(diagnostics_tool(get))
+    # Without the agent capability, window/showMessageRequest asks; a client that cannot
+    # answer it makes the gate fail, and a failed gate denies.
+    gate = EditorGate(
+        live.session.id, ls.request, ls.notify, agent_protocol=caps.request_permission
+    )
+    return editor_workspace(ls), gate, ToolSet(tools)
+
+
+def editor_workspace(ls: AgentServer) -> EditorWorkspace:
+    save = ls.agent_caps.save_documents and ls.config.editor.save_before_shell
+    encoding = ls.workspace.position_encoding
+    return EditorWorkspace(
+        ls.roots(),
+        lambda: list(ls.workspace.text_documents.values()),
+        lambda params: _apply_edit(ls, params),
+        save=(lambda uris: _save(ls, uris)) if save else None,
+        position_encoding=str(getattr(encoding, "value", encoding) or "utf-16"),
+    )
+
+
+async def _apply_edit(ls: AgentServer, params: dict[str, Any]) -> tuple[bool, str | None]:
+    msg_id = f"edit-{uuid.uuid4().hex[:12]}"
+    try:
+        result = await ls.request("workspace/applyEdit", params, msg_id)
+    except JsonRpcException as e:  # an error, or an answer that could not be read
+        return False, f"the editor answered with an error: {e.message}"
+    if not isinstance(result, dict):
+        return False, "no answer"
+    return result.get("applied") is True, result.get("failureReason")
+
+
+async def _save(ls: AgentServer, uris: list[str]) -> list[str]:
+    msg_id = f"save-{uuid.uuid4().hex[:12]}"
+    raw = await ls.request(p.SAVE_DOCUMENTS, p.SaveDocumentsParams(uris=uris).dump(), msg_id)
+    try:
+        return p.SaveDocumentsResult.model_validate(raw).saved
+    except ValueError:
+        return []
+
+
+async def _new_token(ls: AgentServer) -> str | None:
+    """A server-created progress token, when the client can show progress."""
+    window = ls.client_capabilities.window
+    if window is None or not window.work_done_progress:
+        return None
+    token = f"lsp-agent-{uuid.uuid4().hex[:12]}"
+    try:
+        await ls.request("window/workDoneProgress/create", {"token": token}, f"wdp-{token}")
+    except Exception:  # the client refused: run without a spinner
+        return None
+    return token
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= 80 else line[:79] + "…"
 
 
 async def replay(ls: AgentServer, live: LiveSession) -> int:
@@ -89,9 +219,8 @@ async def replay(ls: AgentServer, live: LiveSession) -> int:
     sink = UpdateSink(live.session.id, ls.notify, live.seq, Progress(None, None))
     start = live.seq.next
     streamed: set[str] = set()
-    store = await ls.require_store()
-    for stored in await store.load_events(live.session.id):
-        for update in to_updates(stored.event, streamed):
+    for event in await (await service(ls)).history(live.session.id):
+        for update in to_updates(event, streamed):
             sink.send_update(update)
     sink.send_update(p.SessionInfoUpdate(title=live.session.info.title or None))
     return live.seq.next - start
@@ -99,15 +228,10 @@ async def replay(ls: AgentServer, live: LiveSession) -> int:
 
 async def undo_turns(ls: AgentServer, args: p.UndoParams) -> dict[str, Any]:
     live = await find(ls, args.session_id)
-    if live.running:
-        raise JsonRpcException(
-            message=f"session {args.session_id} is running a prompt: cancel it before undoing",
-            code=SESSION_BUSY,
-        )
     try:
-        result = await undo(
-            await ls.require_store(), live.session, editor_workspace(ls), args.turns, args.force
-        )
+        result = await (await service(ls)).undo(live, editor_workspace(ls), args.turns, args.force)
+    except SessionBusy as e:
+        raise JsonRpcException(message=str(e), code=SESSION_BUSY) from None
     except WorkspaceError as e:
         raise JsonRpcException(message=f"undo failed: {e}") from None
     return p.UndoResult(

@@ -9,7 +9,6 @@ import logging
 import sys
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -42,10 +41,8 @@ from lsp_agent.server import protocol as p
 from lsp_agent.server.settings import SettingsManager
 
 if TYPE_CHECKING:  # the engine loads on first use: startup stays close to pygls's own
-    from lsp_agent.agent.session import Session
+    from lsp_agent.agent.service import SessionService
     from lsp_agent.local.provider import LocalProvider
-    from lsp_agent.model.client import ModelClient
-    from lsp_agent.store import AsyncSessionStore
 
 log = logging.getLogger(__name__)
 
@@ -61,30 +58,6 @@ def plain_converter() -> cattrs.Converter:
     return converter
 
 
-class Sequencer:
-    """The per-session `seq`: +1 per update, across prompts, with no gaps."""
-
-    def __init__(self) -> None:
-        self.next = 0
-
-    def take(self) -> int:
-        seq, self.next = self.next, self.next + 1
-        return seq
-
-
-@dataclass
-class LiveSession:
-    session: Session
-    seq: Sequencer = field(default_factory=Sequencer)
-    task: asyncio.Task[Any] | None = None
-    progress_token: Any = None
-
-    @property
-    def running(self) -> bool:
-        return self.task is not None and not self.task.done()
-
-
-MAX_LIVE = 32  # sessions kept in memory; more are loaded from the store when used
 _ANSWERED = object()  # a message already dealt with while it was being read
 INVALID_REQUEST = -32600
 
@@ -186,16 +159,11 @@ class AgentServer(LanguageServer):
         self.state_dir = state_dir
         self.settings = SettingsManager(Path.cwd(), self.show_error)
         self.agent_caps = p.ClientAgentCapabilities()
-        self.store: AsyncSessionStore | None = None
-        self.store_opening: asyncio.Task[Any] | None = None
-        self.store_error = "the session store is not open (initialize first)"
-        self.sessions: dict[str, LiveSession] = {}  # most recently used last
-        self._sequencers: dict[str, Sequencer] = {}  # outlive evicted sessions: seq goes on
+        # The session service (the engine) is loaded off the loop after initialize.
+        self.service_opening: asyncio.Task[SessionService] | None = None
         self.background: set[asyncio.Task[Any]] = set()
         self.config_pulls = 0  # only the newest workspace/configuration answer applies
         self._json = plain_converter()
-        self._models: dict[str, ModelClient] = {}
-        self._windows: dict[str, int] = {}
         self.local: LocalProvider | None = None  # the local provider's llama.cpp server
         self._shown: set[str] = set()
 
@@ -238,33 +206,24 @@ class AgentServer(LanguageServer):
     def config(self) -> Settings:
         return self.settings.current
 
-    async def require_store(self) -> AsyncSessionStore:
-        if self.store is None and self.store_opening is not None:
-            await asyncio.shield(self.store_opening)
-        if self.store is None:
-            raise JsonRpcException(message=f"sessions are unavailable: {self.store_error}")
-        return self.store
+    async def require_service(self) -> SessionService:
+        """The session service, once initialize has loaded it (sessions may be unavailable:
+        the service then says why)."""
+        if self.service_opening is None:
+            raise JsonRpcException(message="sessions are unavailable: initialize first")
+        return await asyncio.shield(self.service_opening)
 
-    def sequencer(self, session_id: str) -> Sequencer:
-        return self._sequencers.setdefault(session_id, Sequencer())
-
-    def keep(self, live: LiveSession) -> LiveSession:
-        """Hold a session in memory, most recently used; idle ones beyond MAX_LIVE are
-        dropped (the store has them), so a daemon that runs for weeks does not grow."""
-        self.sessions.pop(live.session.id, None)
-        self.sessions[live.session.id] = live
-        idle = [sid for sid, other in self.sessions.items() if not other.running]
-        for sid in idle[: max(0, len(self.sessions) - MAX_LIVE)]:
-            del self.sessions[sid]
-        return live
+    @property
+    def service(self) -> SessionService | None:
+        """The session service if it is loaded (None before, or if loading failed)."""
+        opening = self.service_opening
+        if opening is None or not opening.done() or opening.cancelled():
+            return None
+        return opening.result() if opening.exception() is None else None
 
     def cancel(self, session_id: str) -> bool:
         """Cancel a session's running prompt; False if none runs."""
-        live = self.sessions.get(session_id)
-        if live is None or live.task is None or live.task.done():
-            return False
-        live.task.cancel()
-        return True
+        return self.service is not None and self.service.cancel(session_id)
 
     @property
     def root(self) -> Path:
@@ -281,26 +240,6 @@ class AgentServer(LanguageServer):
                 continue
         return found or [self.root]
 
-    def model(self, settings: Settings | None = None) -> ModelClient:
-        """One client (and connection pool) per model configuration, shared by sessions."""
-        settings = settings or self.config
-        key = settings.model.model_dump_json() + (settings.api_key() or "")
-        client = self._models.get(key)
-        if client is None:
-            from lsp_agent.model.client import ModelClient
-
-            client = self._models[key] = ModelClient(settings.model, settings.api_key())
-        return client
-
-    async def window(self, settings: Settings | None = None) -> int | None:
-        from lsp_agent.agent.session import context_window
-
-        settings = settings or self.config
-        key = settings.model.model_dump_json()
-        if key not in self._windows:
-            self._windows[key] = await context_window(settings, self.model(settings))
-        return self._windows[key]
-
     def spawn(self, job: Any) -> asyncio.Task[Any]:
         """A background task the server keeps a reference to (and cancels on shutdown)."""
         task: asyncio.Task[Any] = asyncio.ensure_future(job)
@@ -309,19 +248,10 @@ class AgentServer(LanguageServer):
         return task
 
     async def close(self) -> None:
-        for live in self.sessions.values():
-            if live.task is not None:
-                live.task.cancel()
-        tasks = [live.task for live in self.sessions.values() if live.task is not None]
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for client in self._models.values():
-            await client.aclose()
-        self._models.clear()
+        if self.service is not None:
+            await self.service.close()
         if self.local is not None:
             await self.local.aclose()
-        if self.store is not None:
-            await self.store.close()
-            self.store = None
 
     # --- talking to the client ----------------------------------------------------------
 

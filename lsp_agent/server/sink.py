@@ -21,8 +21,8 @@ from lsp_agent.agent.events import (
     ToolCallStarted,
     ToolOutputDelta,
 )
+from lsp_agent.agent.service import Sequencer
 from lsp_agent.server import protocol as p
-from lsp_agent.server.server import Sequencer
 from lsp_agent.server.updates import to_updates
 
 FRAME_S = 0.035  # with the client's read gap, a delta reaches the editor within ~50 ms

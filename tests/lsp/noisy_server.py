@@ -10,7 +10,7 @@ import sys
 
 from pydantic import BaseModel
 
-from lsp_agent.server import runs
+from lsp_agent.server import operations
 from lsp_agent.tools.base import ToolContext, ToolResult, ToolSet, tool
 
 
@@ -32,8 +32,8 @@ async def noisy(args: NoisyArgs, ctx: ToolContext) -> ToolResult:
 
 
 def main() -> int:
-    defaults = runs.default_tools
-    runs.default_tools = lambda: ToolSet([*defaults(), noisy])  # type: ignore[assignment]
+    defaults = operations.default_tools
+    operations.default_tools = lambda: ToolSet([*defaults(), noisy])  # type: ignore[assignment]
     from lsp_agent.cli import main as cli
 
     return cli(["serve", *sys.argv[1:]])

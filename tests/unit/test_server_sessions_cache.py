@@ -1,4 +1,4 @@
-"""The daemon keeps a bounded number of idle sessions in memory (the store has them all),
+"""The session service keeps a bounded number of idle sessions in memory (the store has them all),
 and a session's `seq` goes on after it was dropped and loaded again."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from lsp_agent.server.server import MAX_LIVE, LiveSession, create_server
+from lsp_agent.agent.service import MAX_LIVE, LiveSession, SessionService
 
 
 def live(session_id: str) -> LiveSession:
@@ -16,7 +16,7 @@ def live(session_id: str) -> LiveSession:
 
 
 async def test_idle_sessions_beyond_the_cap_are_dropped_oldest_first() -> None:
-    server = create_server()
+    server = SessionService()
     running = live("busy")
     running.task = asyncio.get_running_loop().create_future()  # type: ignore[assignment]
     server.keep(running)
@@ -32,7 +32,7 @@ async def test_idle_sessions_beyond_the_cap_are_dropped_oldest_first() -> None:
 
 
 def test_seq_survives_eviction() -> None:
-    server = create_server()
+    server = SessionService()
     seq = server.sequencer("a")
     seq.take()
     seq.take()

@@ -5,15 +5,17 @@ from `$/progress` and sees the edits land, with no plugin."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcInvalidParams
 
 from lsp_agent.server import protocol as p
 from lsp_agent.server.editor_context import ask_prompt, fix_prompt
-from lsp_agent.server.features.sessions import ops
-from lsp_agent.server.server import AgentServer, LiveSession, parse
+from lsp_agent.server.server import AgentServer, parse
+
+if TYPE_CHECKING:  # the engine loads on first use
+    from lsp_agent.agent.service import LiveSession
 
 log = logging.getLogger(__name__)
 TITLE_LIMIT = 80
@@ -56,25 +58,31 @@ def register(server: AgentServer) -> None:
 
     @server.command(p.CMD_FIX)
     async def fix(ls: AgentServer, *args: Any) -> dict[str, Any]:
+        from lsp_agent.server import operations as ops
+
         command = parse(p.FixCommandArgs, _single(args))
-        text = await fix_prompt(command, lambda uri: ops().read_text(ls, uri))
+        text = await fix_prompt(command, lambda uri: ops.read_text(ls, uri))
         return await _start(ls, text)
 
     @server.command(p.CMD_ASK)
     async def ask(ls: AgentServer, *args: Any) -> dict[str, Any]:
+        from lsp_agent.server import operations as ops
+
         command = parse(p.AskCommandArgs, _single(args))
         text = await ask_prompt(
-            command.prompt, command.uri, command.range, lambda u: ops().read_text(ls, u)
+            command.prompt, command.uri, command.range, lambda u: ops.read_text(ls, u)
         )
         return await _start(ls, text)
 
     @server.command(p.CMD_RUN)
     async def run(ls: AgentServer, *args: Any) -> dict[str, Any]:
+        from lsp_agent.server import operations as ops
+
         command = parse(p.RunCommandArgs, _single(args))
         text = command.prompt
         if command.uri:
             text = await ask_prompt(
-                text, command.uri, command.range, lambda u: ops().read_text(ls, u)
+                text, command.uri, command.range, lambda u: ops.read_text(ls, u)
             )
         return await _start(ls, text)
 
@@ -84,19 +92,24 @@ def register(server: AgentServer) -> None:
 
     @server.command(p.CMD_UNDO)
     async def undo_command(ls: AgentServer, *args: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await ops().undo_turns(ls, parse(p.UndoParams, _single(args)))
-        return result
+        from lsp_agent.server import operations as ops
+
+        return await ops.undo_turns(ls, parse(p.UndoParams, _single(args)))
 
 
 async def _start(ls: AgentServer, text: str) -> dict[str, Any]:
-    live = await ops().create(ls, ops().cwd(ls, None))
+    from lsp_agent.server import operations as ops
+
+    live = await ops.create(ls, ops.cwd(ls, None))
     ls.spawn(_background(ls, live, text))
     return p.CommandResult(session_id=live.session.id).dump()
 
 
 async def _background(ls: AgentServer, live: LiveSession, text: str) -> None:
+    from lsp_agent.server import operations as ops
+
     try:
-        finished = await ops().run_prompt(ls, live, text)
+        finished = await ops.run_prompt(ls, live, text)
     except Exception:
         log.exception("background run of session %s failed", live.session.id)
         return

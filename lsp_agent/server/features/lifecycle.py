@@ -18,7 +18,7 @@ from lsp_agent.server.settings import SECTION
 from lsp_agent.server.uris import NotAFileUri, uri_to_path
 
 if TYPE_CHECKING:
-    from lsp_agent.store import AsyncSessionStore
+    from lsp_agent.agent.service import SessionService
 
 log = logging.getLogger(__name__)
 PARENT_POLL_S = 2.0
@@ -36,7 +36,7 @@ def register(server: AgentServer) -> None:
         if root is not None:
             ls.settings.root = root
         ls.settings.set_initialization_options(params.initialization_options)
-        ls.store_opening = ls.spawn(_open_store(ls))  # answer initialize without waiting
+        ls.service_opening = ls.spawn(_open_service(ls))  # answer initialize without waiting
         if params.process_id:
             ls.spawn(_exit_with_parent(ls, params.process_id))
 
@@ -60,7 +60,8 @@ def register(server: AgentServer) -> None:
 
     @server.feature(t.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: AgentServer, params: t.WorkDoneProgressCancelParams) -> None:
-        for session_id, live in ls.sessions.items():
+        sessions = ls.service.sessions if ls.service is not None else {}
+        for session_id, live in sessions.items():
             if live.progress_token is not None and live.progress_token == params.token:
                 ls.cancel(session_id)
 
@@ -98,18 +99,16 @@ async def _warm_up() -> None:
     gc.freeze()
 
 
-async def _open_store(ls: AgentServer) -> AsyncSessionStore | None:
-    await asyncio.to_thread(importlib.import_module, "lsp_agent.store")  # not on the loop
-    from lsp_agent.store import AsyncSessionStore, StoreError, default_store_path
+async def _open_service(ls: AgentServer) -> SessionService:
+    """Load the engine (off the loop) and open its store: the one place the session
+    service is created."""
+    await asyncio.to_thread(importlib.import_module, "lsp_agent.agent.service")
+    from lsp_agent.agent.service import SessionService
 
-    try:
-        ls.store = await AsyncSessionStore.open(
-            default_store_path(ls.state_dir), secrets=_secrets(ls)
-        )
-    except StoreError as e:
-        ls.store_error = str(e)
-        ls.show_error(f"lsp-agent: sessions are unavailable: {e}")
-    return ls.store
+    service = SessionService(ls.state_dir)
+    if await service.open(_secrets(ls)) is None:
+        ls.show_error(f"lsp-agent: sessions are unavailable: {service.store_error}")
+    return service
 
 
 async def _pull_configuration(ls: AgentServer) -> bool:

@@ -1,52 +1,54 @@
-"""`agent/session/*`: new, prompt, cancel, list, load, undo. Handlers parse, delegate, dump."""
+"""`agent/session/*`: new, prompt, cancel, list, load, undo. Handlers parse, delegate, dump.
+
+The adapter (`operations`, over the engine's session service) is imported inside each
+handler: starting the daemon must not load the engine (it is warmed up after `initialized`).
+"""
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from lsp_agent.server import protocol as p
 from lsp_agent.server.server import AgentServer, parse
 
 
-def ops() -> ModuleType:
-    """The engine-facing operations, loaded on first use."""
-    from lsp_agent.server import operations
-
-    return operations
-
-
 def register(server: AgentServer) -> None:
     @server.feature(p.SESSION_NEW)
     async def session_new(ls: AgentServer, params: Any) -> dict[str, Any]:
+        from lsp_agent.server import operations as ops
+
         args = parse(p.NewSessionParams, params)
-        live = await ops().create(ls, ops().cwd(ls, args.cwd), args.title or "")
+        live = await ops.create(ls, ops.cwd(ls, args.cwd), args.title or "")
         return p.NewSessionResult(session_id=live.session.id).dump()
 
     @server.feature(p.SESSION_PROMPT)
     async def session_prompt(ls: AgentServer, params: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await ops().prompt(ls, parse(p.PromptParams, params))
-        return result
+        from lsp_agent.server import operations as ops
+
+        return await ops.prompt(ls, parse(p.PromptParams, params))
 
     @server.feature(p.SESSION_CANCEL)
     async def session_cancel(ls: AgentServer, params: Any) -> None:
-        args = parse(p.SessionIdParams, params)
-        ls.cancel(args.session_id)
+        ls.cancel(parse(p.SessionIdParams, params).session_id)
 
     @server.feature(p.SESSION_LIST)
     async def session_list(ls: AgentServer, params: Any) -> dict[str, Any]:
+        from lsp_agent.server import operations as ops
+
         parse(p.ListSessionsParams, params)
-        result: dict[str, Any] = await ops().list_sessions(ls)
-        return result
+        return await ops.list_sessions(ls)
 
     @server.feature(p.SESSION_LOAD)
     async def session_load(ls: AgentServer, params: Any) -> dict[str, Any]:
+        from lsp_agent.server import operations as ops
+
         args = parse(p.SessionIdParams, params)
-        live = await ops().find(ls, args.session_id, reload=True)
-        updates = await ops().replay(ls, live)
+        live = await ops.find(ls, args.session_id, reload=True)
+        updates = await ops.replay(ls, live)
         return p.LoadSessionResult(session_id=live.session.id, updates=updates).dump()
 
     @server.feature(p.SESSION_UNDO)
     async def session_undo(ls: AgentServer, params: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await ops().undo_turns(ls, parse(p.UndoParams, params))
-        return result
+        from lsp_agent.server import operations as ops
+
+        return await ops.undo_turns(ls, parse(p.UndoParams, params))

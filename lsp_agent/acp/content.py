@@ -1,0 +1,57 @@
+"""An ACP prompt's content blocks -> the engine's prompt text, plus the editor's views.
+
+Text is taken as is; a resource link is named; an embedded text resource is the editor's
+buffer: its text goes into the prompt, and the agent's reads of that file see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from acp import RequestError
+from acp.schema import (
+    EmbeddedResourceContentBlock,
+    ResourceContentBlock,
+    TextContentBlock,
+    TextResourceContents,
+)
+
+from lsp_agent.server.uris import NotAFileUri, uri_to_path
+from lsp_agent.workspace import DiskWorkspace, WorkspaceError
+
+
+def invalid(message: str) -> RequestError:
+    return RequestError(-32602, f"invalid params: {message}")
+
+
+def prompt_text(blocks: list[Any], workspace: DiskWorkspace) -> tuple[str, dict[Path, str]]:
+    parts: list[str] = []
+    views: dict[Path, str] = {}
+    for i, block in enumerate(blocks):
+        if isinstance(block, TextContentBlock):
+            parts.append(block.text)
+        elif isinstance(block, ResourceContentBlock):
+            parts.append(f"[{block.name or block.uri}]({block.uri})")
+        elif isinstance(block, EmbeddedResourceContentBlock):
+            resource = block.resource
+            if not isinstance(resource, TextResourceContents):
+                raise invalid(f"prompt.{i}: binary resources are not supported")
+            path = _workspace_path(resource.uri, workspace)
+            name = workspace.display(path) if path is not None else resource.uri
+            if path is not None:
+                views[path] = resource.text
+            fence = "````" if "```" in resource.text else "```"
+            parts.append(f"{name} (the editor's current text):\n{fence}\n{resource.text}\n{fence}")
+        else:
+            kind = getattr(block, "type", type(block).__name__)
+            raise invalid(f"prompt.{i}: {kind} content is not supported (see promptCapabilities)")
+    return "\n".join(parts), views
+
+
+def _workspace_path(uri: str, workspace: DiskWorkspace) -> Path | None:
+    """The file inside the workspace a resource names; None for anything else."""
+    try:
+        path = uri_to_path(uri) if uri.startswith("file:") else Path(uri)
+        return workspace.resolve(str(path))
+    except (NotAFileUri, WorkspaceError, ValueError):
+        return None

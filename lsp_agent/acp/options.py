@@ -1,0 +1,83 @@
+"""What an ACP client may choose in a session: the permission mode (as a mode and as a
+config option, as the spec now prefers), the model (from the server's `/models`), and the
+slash commands it can offer."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from acp.schema import (
+    AvailableCommand,
+    AvailableCommandInput,
+    SessionConfigOptionSelect,
+    SessionConfigSelectOption,
+    SessionMode,
+    SessionModeState,
+    UnstructuredCommandInput,
+)
+
+from lsp_agent.config import PermissionMode, Settings
+
+MODE_OPTION = "mode"
+MODEL_OPTION = "model"
+MODES: dict[PermissionMode, tuple[str, str]] = {
+    "read-only": ("Read only", "Reads and searches; no edits, no commands."),
+    "ask": ("Ask", "Asks before every edit and every command that is not read-only."),
+    "accept-edits": ("Accept edits", "Edits in the workspace without asking; asks for commands."),
+    "auto": ("Auto", "Runs everything the rules allow without asking (still sandboxed)."),
+}
+assert set(MODES) == set(get_args(PermissionMode))
+
+COMMANDS: dict[str, str] = {
+    "compact": "Summarize the conversation now, to free context",
+    "clear": "Start the model afresh (the transcript is kept)",
+    "undo": "Revert the agent's file changes of the last turn (or of N turns: /undo N)",
+    "sessions": "List this workspace's stored sessions",
+}
+
+
+def commands() -> list[AvailableCommand]:
+    hint = AvailableCommandInput(UnstructuredCommandInput(hint="number of turns"))
+    return [
+        AvailableCommand(name=name, description=text, input=hint if name == "undo" else None)
+        for name, text in COMMANDS.items()
+    ]
+
+
+def modes(current: PermissionMode) -> SessionModeState:
+    return SessionModeState(
+        current_mode_id=current,
+        available_modes=[
+            SessionMode(id=mode, name=name, description=text)
+            for mode, (name, text) in MODES.items()
+        ],
+    )
+
+
+def config_options(settings: Settings, models: list[str]) -> list[Any]:
+    mode = SessionConfigOptionSelect(
+        id=MODE_OPTION,
+        name="Permission mode",
+        category="mode",
+        type="select",
+        current_value=settings.permissions.mode,
+        options=[
+            SessionConfigSelectOption(value=m, name=name, description=text)
+            for m, (name, text) in MODES.items()
+        ],
+    )
+    current = settings.model.name
+    names = models if current in models else [current, *models]
+    model = SessionConfigOptionSelect(
+        id=MODEL_OPTION,
+        name="Model",
+        category="model",
+        type="select",
+        current_value=current,
+        options=[SessionConfigSelectOption(value=n, name=n) for n in names],
+    )
+    return [mode, model]
+
+
+def parse_mode(value: str) -> PermissionMode | None:
+    return next((m for m in MODES if m == value), None)

@@ -1,0 +1,104 @@
+"""Engine events -> ACP `session/update` notifications, in order, coalesced like the LSP's.
+
+The mapping is the LSP front end's (`server/updates.py`: its payloads are ACP-shaped
+already); here paths become absolute, as ACP requires, and each update is validated into
+the SDK's model before it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from acp.schema import SessionNotification
+from pydantic import BaseModel
+
+from lsp_agent.agent.events import Compacted, Event
+from lsp_agent.agent.service import Sequencer
+from lsp_agent.server import protocol as p
+from lsp_agent.server.sink import Progress, UpdateSink
+from lsp_agent.server.updates import to_updates
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    """One session's updates, sent one after another by a single task (a notification
+    is awaited by the SDK; order must not depend on task scheduling)."""
+
+    def __init__(self, conn: Any, session_id: str, root: Path) -> None:
+        self.conn, self.session_id, self.root = conn, session_id, root
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._pump: asyncio.Task[None] | None = None
+
+    def put(self, update: dict[str, Any]) -> None:
+        self._queue.put_nowait(self._fix(update))
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.ensure_future(self._send_all())
+
+    def send(self, update: p.Wire) -> None:
+        self.put(update.dump())
+
+    def send_update(self, update: BaseModel) -> None:
+        self.put(update.model_dump(by_alias=True, exclude_none=True, mode="json"))
+
+    async def drain(self) -> None:
+        """Wait until everything queued is written (before a prompt's result goes out)."""
+        await self._queue.join()
+
+    async def _send_all(self) -> None:
+        while True:
+            update = await self._queue.get()
+            try:
+                note = SessionNotification.model_validate(
+                    {"sessionId": self.session_id, "update": update}
+                )
+                await self.conn.session_update(session_id=self.session_id, update=note.update)
+            except Exception:  # one bad update must not stop the others (or the prompt)
+                log.exception("could not send a session/update")
+            finally:
+                self._queue.task_done()
+
+    def _fix(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Absolute paths, as ACP requires; a usage size even when the window is unknown."""
+        if update.get("sessionUpdate") == "usage_update":
+            update.setdefault("size", 0)
+        for loc in update.get("locations") or ():
+            loc["path"] = str(self.root / loc["path"])
+        for item in update.get("content") or ():
+            if isinstance(item, dict) and item.get("type") == "diff":
+                item["path"] = str(self.root / item["path"])
+        return update
+
+
+class AcpSink:
+    """The engine's EventSink for one prompt: coalesced deltas (UpdateSink), then ACP."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+        self._frames = UpdateSink(
+            outbox.session_id, self._framed, Sequencer(), Progress(None, None)
+        )
+
+    def emit(self, event: Event) -> None:
+        self._frames.emit(event)
+        if isinstance(event, Compacted):  # the LSP shows it as progress; ACP as a thought
+            sizes = f"{event.tokens_before:,} → {event.tokens_after:,}"
+            note = f"\ncompacted the conversation: {sizes} tokens\n"
+            self._outbox.send(p.AgentThoughtChunk(content=p.TextContent(text=note)))
+
+    def flush(self) -> None:
+        self._frames.flush()
+
+    def _framed(self, method: str, params: dict[str, Any]) -> None:
+        self._outbox.put(params["update"])
+
+
+def replay(outbox: Outbox, events: list[Event]) -> None:
+    """A stored session's history, as the updates it streamed."""
+    streamed: set[str] = set()
+    for event in events:
+        for update in to_updates(event, streamed):
+            outbox.send(update)
