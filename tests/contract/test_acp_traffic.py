@@ -13,7 +13,6 @@ import jsonschema
 import pytest
 from acp import RequestError
 
-from tests.acp.conftest import model, state, workspace  # noqa: F401 (fixtures)
 from tests.acp.harness import RecordingClient, acp_agent, prompt_of
 from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
 
