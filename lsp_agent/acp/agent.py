@@ -212,10 +212,10 @@ class AcpAgent:
         if not text.strip():
             raise invalid("prompt: the prompt is empty")
         outbox = self._outbox(live)
-        command = await commands.run(self, live, text.strip())
-        if command is not None:
+        answered = await commands.run(self, live, text.strip())
+        if answered is not None:
             await outbox.drain()
-            return PromptResponse(stop_reason=command)
+            return answered
         return await self.run(live, text, views)
 
     async def run(
@@ -308,6 +308,7 @@ class AcpAgent:
         outbox.send_update(
             ConfigOptionUpdate(session_update="config_option_update", config_options=config)
         )
+        await outbox.drain()  # other views of the session learn it before the answer
         return modes, config
 
 

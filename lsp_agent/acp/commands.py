@@ -59,12 +59,12 @@ async def _undo(agent: AcpAgent, live: LiveSession, arg: str) -> PromptResponse:
         raise RequestError(-32002, str(e)) from None
     except WorkspaceError as e:
         raise RequestError(-32603, f"undo failed: {e}") from None
+    names = [workspace.display(x) for x in result.reverted + result.deleted]
     if result.conflicts and not result.applied:
-        text = "Nothing undone: changed since the agent's edit: " + ", ".join(result.conflicts)
-    elif not (result.reverted or result.deleted):
-        text = "Nothing to undo."
+        changed = ", ".join(workspace.display(x) for x in result.conflicts)
+        text = f"Nothing undone: changed since the agent's edit: {changed}"
     else:
-        text = "Undone: " + ", ".join(result.reverted + result.deleted)
+        text = f"Undone: {', '.join(names)}" if names else "Nothing to undo."
     _say(agent, live, text)
     return PromptResponse(stop_reason="end_turn")
 

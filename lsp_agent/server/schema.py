@@ -44,9 +44,47 @@ def generate() -> dict[str, dict[str, Any]]:
         name = f"updates/{kind}.json"
         files[name] = _schema(model)
         index["updates"][kind] = name
+    files.update(acp_schemas(index))
     files["settings.json"] = _schema(Settings)
     files["events.json"] = _schema(Event)
     files["index.json"] = index
+    return files
+
+
+# What `lsp-agent acp` sends: the ACP SDK's models (generated from the official schema).
+ACP_RESULTS = {
+    "initialize": "InitializeResponse",
+    "authenticate": "AuthenticateResponse",
+    "session/new": "NewSessionResponse",
+    "session/load": "LoadSessionResponse",
+    "session/resume": "ResumeSessionResponse",
+    "session/list": "ListSessionsResponse",
+    "session/close": "CloseSessionResponse",
+    "session/delete": "DeleteSessionResponse",
+    "session/set_mode": "SetSessionModeResponse",
+    "session/set_config_option": "SetSessionConfigOptionResponse",
+    "session/prompt": "PromptResponse",
+}
+ACP_REQUESTS = {
+    "session/update": "SessionNotification",
+    "session/request_permission": "RequestPermissionRequest",
+    "fs/read_text_file": "ReadTextFileRequest",
+    "fs/write_text_file": "WriteTextFileRequest",
+}
+
+
+def acp_schemas(index: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    from acp import PROTOCOL_VERSION
+    from acp import schema as acp
+
+    files: dict[str, dict[str, Any]] = {}
+    entries: dict[str, dict[str, str]] = {}
+    for role, table in (("result", ACP_RESULTS), ("params", ACP_REQUESTS)):
+        for method, model in table.items():
+            name = f"acp/{method.replace('/', '.')}.{role}.json"
+            files[name] = _schema(getattr(acp, model))
+            entries.setdefault(method, {})[role] = name
+    index["acp"] = {"protocolVersion": PROTOCOL_VERSION, "methods": entries}
     return files
 
 

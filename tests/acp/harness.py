@@ -74,9 +74,10 @@ class RecordingClient:
         if path in self.buffers:
             return ReadTextFileResponse(content=self.buffers[path])
         try:
-            return ReadTextFileResponse(content=Path(path).read_text(encoding="utf-8"))
+            text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
         except FileNotFoundError:
             raise RequestError.resource_not_found(path) from None
+        return ReadTextFileResponse(content=text)
 
     async def write_text_file(
         self, session_id: str, path: str, content: str, **_: Any
@@ -129,6 +130,8 @@ async def acp_agent(
 ) -> AsyncIterator[Agent]:
     client = client or RecordingClient()
     command = [sys.executable, "-m", "lsp_agent", "acp"]
+    if os.environ.get("ACP_LOG_FILE"):  # to debug a test: the agent's log, at debug level
+        command += ["--log-level", "debug", "--log-file", os.environ["ACP_LOG_FILE"]]
     async with spawn_agent_process(
         client,
         *command,
@@ -137,9 +140,7 @@ async def acp_agent(
         observers=[client.observe],
         use_unstable_protocol=True,
     ) as (conn, process):
-        caps = ClientCapabilities(
-            fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs)
-        )
+        caps = ClientCapabilities(fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs))
         init = await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=caps)
         yield Agent(conn, process, client, init)
 
