@@ -112,6 +112,12 @@ class ToolSettings(_Group):
     output_limit: int = Field(
         16_000, ge=1000, description="Characters of one tool result sent to the model."
     )
+    regex_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        description="Longest time one grep may run in Python's backtracking regex engine "
+        "(look-around, backreferences); it runs in a child process, stopped at the limit.",
+    )
 
 
 class EditorSettings(_Group):
