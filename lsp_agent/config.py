@@ -112,6 +112,12 @@ class ToolSettings(_Group):
     output_limit: int = Field(
         16_000, ge=1000, description="Characters of one tool result sent to the model."
     )
+    max_parallel: int | None = Field(
+        None,
+        ge=1,
+        description="Read-only tool calls (read, list, glob, grep) run at once; default: the "
+        "number of CPU cores.",
+    )
     regex_timeout_s: float = Field(
         20.0,
         gt=0,
