@@ -118,6 +118,9 @@ class ToolSettings(_Group):
         description="Read-only tool calls (read, list, glob, grep) run at once; default: the "
         "number of CPU cores.",
     )
+    max_write_mb: float = Field(
+        10.0, gt=0, description="Largest content one write_file or edit_file may write, MB."
+    )
     regex_timeout_s: float = Field(
         20.0,
         gt=0,

@@ -303,6 +303,19 @@ async def test_hundreds_of_greps_in_one_turn_all_finish(harness: Harness) -> Non
     assert all(e.status == "completed" and "a.txt" in e.output for e in finished)
 
 
+async def test_write_file_refuses_content_over_the_cap(harness: Harness) -> None:
+    harness.overrides = {"tools": {"maxWriteMb": 1}, "model": {"contextWindow": 10_000_000}}
+    big = "x" * (1_048_576 + 10)
+    harness.server.script(
+        tool_call_reply([("write_file", {"path": "big.txt", "content": big})], chunk_size=65536),
+        text_reply("done"),
+    )
+    await harness.run("write big")
+    [done] = [e for e in harness.events if isinstance(e, ToolCallFinished)]
+    assert done.status == "failed" and "tools.maxWriteMb" in done.output
+    assert not (harness.root / "big.txt").exists()
+
+
 async def test_edits_run_in_order(harness: Harness) -> None:
     harness.server.script(
         tool_call_reply(
