@@ -112,6 +112,21 @@ class ToolSettings(_Group):
     output_limit: int = Field(
         16_000, ge=1000, description="Characters of one tool result sent to the model."
     )
+    max_parallel: int | None = Field(
+        None,
+        ge=1,
+        description="Read-only tool calls (read, list, glob, grep) run at once; default: the "
+        "number of CPU cores.",
+    )
+    max_write_mb: float = Field(
+        10.0, gt=0, description="Largest content one write_file or edit_file may write, MB."
+    )
+    regex_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        description="Longest time one grep may run in Python's backtracking regex engine "
+        "(look-around, backreferences); it runs in a child process, stopped at the limit.",
+    )
 
 
 class EditorSettings(_Group):

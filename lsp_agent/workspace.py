@@ -109,8 +109,12 @@ class Workspace(Protocol):
         ignore_case: bool,
         context: int,
         limit: int,
+        timeout_s: float | None = None,
     ) -> tuple[list[GrepMatch], bool]:
-        """Regex search, gitignore respected; (matches, truncated). Bad regex: WorkspaceError."""
+        """Regex search, gitignore respected; (matches, truncated). Bad regex: WorkspaceError.
+
+        timeout_s caps the time a pattern may take in Python's (backtracking) engine.
+        """
         ...
 
     async def before_shell(self) -> str | None:
@@ -351,13 +355,16 @@ class DiskWorkspace:
         ignore_case: bool,
         context: int,
         limit: int,
+        timeout_s: float | None = None,
     ) -> tuple[list[GrepMatch], bool]:
         from lsp_agent.tools import disk_search as ds
+        from lsp_agent.tools.py_grep import DEFAULT_TIMEOUT_S
 
         root, is_dir = self._search_base(base, need_dir=False)
         rg = ds.find_rg() if self._use_ripgrep else None
         query = ds.GrepQuery(pattern, glob, ignore_case, context, limit)
-        return await ds.grep_files(rg, root, base, is_dir, query, self.display)
+        cap = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+        return await ds.grep_files(rg, root, base, is_dir, query, self.display, cap)
 
     def _search_base(self, base: Path, *, need_dir: bool) -> tuple[Path, bool]:
         """(its root, whether it is a directory); WorkspaceError if base cannot be searched."""

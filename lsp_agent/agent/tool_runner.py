@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -66,16 +67,19 @@ class ToolRunner:
             self.emit(self._started(call))
         self.results = {}
         runnable = calls if allowed is None else calls[:allowed]
+        # A cap on calls at once: 500 greps in one turn would start 500 rg processes.
+        slots = asyncio.Semaphore(self.settings.tools.max_parallel or max(2, os.cpu_count() or 2))
         for batch in _batches(runnable, self._is_read_only):
-            await asyncio.gather(*(self._run_and_record(c) for c in batch))
+            await asyncio.gather(*(self._run_and_record(c, slots) for c in batch))
         for call in calls[len(runnable) :]:
             self.results[call.id] = self._finish(
                 call, "failed", "Not run: the run's tool-call budget is used up."
             )
         return [self.results[c.id] for c in calls]
 
-    async def _run_and_record(self, call: ToolCall) -> None:
-        self.results[call.id] = await self.run_one(call)
+    async def _run_and_record(self, call: ToolCall, slots: asyncio.Semaphore) -> None:
+        async with slots:
+            self.results[call.id] = await self.run_one(call)
 
     async def run_one(self, call: ToolCall) -> ToolMessage:
         tool = self.tools.get(call.function.name)

@@ -1,4 +1,5 @@
-"""glob and grep over files on disk: ripgrep when it is available, else a pure-Python walk.
+"""glob and grep over files on disk: ripgrep when it is available, else a pure-Python walk
+(grep's in a child process: see `py_grep`).
 
 Both backends list the same files: .gitignore respected (also outside git repositories),
 hidden files included, `.git` and symlinks skipped, entries in path order. The glob is
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsp_agent.tools.ignore import ParentRules, PathRules, compile_pattern, walk_files
-from lsp_agent.workspace import BINARY_SNIFF_BYTES, MAX_READ_BYTES, GrepMatch, WorkspaceError
+from lsp_agent.tools.py_grep import DEFAULT_TIMEOUT_S, grep_in_child, trim_context
+from lsp_agent.workspace import MAX_READ_BYTES, GrepMatch, WorkspaceError
 
 T = TypeVar("T")
 _JSON_LINE_LIMIT = 64 * 1024 * 1024  # a minified 5 MB line, JSON-escaped, still fits
@@ -127,7 +129,10 @@ async def grep_files(
     base_is_dir: bool,
     query: GrepQuery,
     shown: Callable[[str], str],
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> tuple[list[GrepMatch], bool]:
+    """Matches in path order; ripgrep first, Python's `re` (in a child, capped at
+    timeout_s) for what ripgrep's engine lacks or without ripgrep."""
     accept = None
     if query.glob:
         accept = glob_matcher(query.glob, base if base_is_dir else base.parent)
@@ -141,14 +146,14 @@ async def grep_files(
             return await _rg_grep(rg, root, base, query, narrow, rg_accept, shown)
         except _RustRegexUnsupported:
             pass  # look-around or backreferences: Python's re has them
-    flags = re.IGNORECASE if query.ignore_case else 0
-    try:
-        regex = re.compile(query.pattern, flags)
-    except re.error as e:
-        raise WorkspaceError(f"Invalid regex {query.pattern!r}: {e}.") from None
-    return await _in_thread(
-        lambda stop: _py_grep(str(root), base, regex, accept, query, shown, stop)
-    )
+    request = {
+        "pattern": query.pattern,
+        "glob": query.glob,
+        "ignore_case": query.ignore_case,
+        "context": query.context,
+        "limit": query.limit,
+    }
+    return await grep_in_child(root, base, request, shown, timeout_s)
 
 
 # --- ripgrep --------------------------------------------------------------------
@@ -291,7 +296,7 @@ def _first(matches: list[GrepMatch], limit: int, context: int) -> list[GrepMatch
         if not m.is_context:
             seen += 1
             if seen == limit + 1:
-                return _trim_context(matches[:i], context)
+                return trim_context(matches[:i], context)
     return matches
 
 
@@ -357,64 +362,3 @@ def _py_glob(
                 return found, True
             found.append(path)
     return found, False
-
-
-def _py_grep(
-    root: str,
-    base: Path,
-    regex: re.Pattern[str],
-    accept: Callable[[str], bool] | None,
-    q: GrepQuery,
-    shown: Callable[[str], str],
-    stop: threading.Event,
-) -> tuple[list[GrepMatch], bool]:
-    files = [str(base)] if base.is_file() else walk_files(str(base), root, stop)
-    out: list[GrepMatch] = []
-    count = 0
-    for path in files:
-        if stop.is_set():
-            break
-        if accept is not None and not accept(path):
-            continue
-        lines = _text_lines(path)
-        hits = [i for i, line in enumerate(lines) if regex.search(line)]
-        if not hits:
-            continue
-        hit_set, shown_lines = set(hits), set[int]()
-        for h in hits:
-            shown_lines.update(range(max(0, h - q.context), min(len(lines), h + q.context + 1)))
-        for i in sorted(shown_lines):
-            if i in hit_set:
-                if count == q.limit:
-                    return _trim_context(out, q.context), True
-                count += 1
-            out.append(GrepMatch(shown(path), i + 1, lines[i], i not in hit_set))
-    return out, False
-
-
-def _text_lines(path: str) -> list[str]:
-    """Lines of a searchable file; [] for binary, oversized or unreadable ones."""
-    try:
-        if os.path.getsize(path) > MAX_READ_BYTES:
-            return []
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return []
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return []
-    lines = data.decode("utf-8", "replace").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
-
-
-def _trim_context(out: list[GrepMatch], context: int) -> list[GrepMatch]:
-    """Drop the leading context of the first match left out; keep the last one's trailer."""
-    last = max((i for i, m in enumerate(out) if not m.is_context), default=-1)
-    if last < 0:
-        return []
-    end = out[last]
-    return out[: last + 1] + [
-        m for m in out[last + 1 :] if m.path == end.path and m.line <= end.line + context
-    ]

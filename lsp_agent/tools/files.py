@@ -225,7 +225,19 @@ class WriteFileArgs(BaseModel):
     content: str = Field(description="The complete new content of the file.")
 
 
+def _check_size(ctx: ToolContext, text: str, what: str) -> None:
+    """Refuse huge content before anything copies it (diffs, snapshots, the store)."""
+    cap_mb = ctx.settings.tools.max_write_mb
+    if len(text) > cap_mb * 1_048_576:  # characters: a cheap lower bound of the bytes
+        raise ToolError(
+            f"{what} is {len(text) / 1_048_576:.1f} MB, over the {cap_mb:g} MB limit "
+            "(setting tools.maxWriteMb). Write large generated files with a shell command, "
+            "or split the content."
+        )
+
+
 async def _plan_write(args: WriteFileArgs, ctx: ToolContext) -> _Change:
+    _check_size(ctx, args.content, "The content")
     doc = await _load(ctx, args.path)
     shown = ctx.workspace.display(doc.path)
     content = args.content
@@ -270,6 +282,7 @@ class EditFileArgs(BaseModel):
 
 
 async def _plan_edit(args: EditFileArgs, ctx: ToolContext) -> _Change:
+    _check_size(ctx, args.new_string, "new_string")
     doc = await _load(ctx, args.path)
     shown = ctx.workspace.display(doc.path)
     old, new = args.old_string, args.new_string
@@ -303,6 +316,7 @@ async def _plan_edit(args: EditFileArgs, ctx: ToolContext) -> _Change:
         )
     if args.replace_all:
         new_text = doc.text.replace(old, new)
+        _check_size(ctx, new_text, "The edited file")
         summary = f"Edited {shown}: replaced {len(starts)} occurrence(s) at lines {_list(lines)}."
     else:
         s = starts[0]

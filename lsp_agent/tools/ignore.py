@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from lsp_agent.tools.globs import translate
+
 
 @dataclass(frozen=True)
 class Pattern:
@@ -34,87 +36,8 @@ def compile_pattern(pattern: str, *, braces: bool, negate: bool = False) -> Patt
     anchored = "/" in body
     body = body.removeprefix("/")
     prefix = "" if anchored else "(?:.*/)?"
-    regex = re.compile(f"{prefix}{_translate(body, braces)}\\Z", re.DOTALL)
+    regex = re.compile(f"{prefix}{translate(body, braces=braces)}\\Z", re.DOTALL)
     return Pattern(regex, negate, dir_only)
-
-
-def _translate(glob: str, braces: bool) -> str:
-    out: list[str] = []
-    i, n = 0, len(glob)
-    while i < n:
-        c = glob[i]
-        if c == "*":
-            j = i
-            while j < n and glob[j] == "*":
-                j += 1
-            at_segment_start = i == 0 or glob[i - 1] == "/"
-            if j - i >= 2 and at_segment_start and j < n and glob[j] == "/":
-                out.append("(?:.*/)?")  # "**/": zero or more directories
-                j += 1
-            elif j - i >= 2 and at_segment_start and j == n:
-                out.append(".*")  # trailing "**": everything below
-            else:
-                out.append("[^/]*")
-            i = j
-            continue
-        if c == "?":
-            out.append("[^/]")
-        elif c == "[" and (end := _class_end(glob, i)) > 0:
-            out.append(_char_class(glob[i + 1 : end]))
-            i = end
-        elif c == "{" and braces and (end := _brace_end(glob, i)) > 0:
-            alternatives = _split_top_level(glob[i + 1 : end])
-            out.append("(?:" + "|".join(_translate(a, braces) for a in alternatives) + ")")
-            i = end
-        elif c == "\\" and i + 1 < n:
-            out.append(re.escape(glob[i + 1]))
-            i += 1
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
-
-
-def _class_end(glob: str, start: int) -> int:
-    """Index of the "]" closing the class opened at start, or -1 (then "[" is literal)."""
-    j = start + 1
-    if j < len(glob) and glob[j] in "!^":
-        j += 1
-    if j < len(glob) and glob[j] == "]":
-        j += 1  # a leading "]" is a member
-    end = glob.find("]", j)
-    return end
-
-
-def _char_class(inner: str) -> str:
-    negate = inner[:1] in ("!", "^")
-    if negate:
-        inner = inner[1:]
-    inner = re.sub(r"([\\\[&~|])", r"\\\1", inner)  # literal in globs, special in re
-    return f"[^/{inner}]" if negate else f"[{inner}]"
-
-
-def _brace_end(glob: str, start: int) -> int:
-    depth = 0
-    for j in range(start, len(glob)):
-        if glob[j] == "{":
-            depth += 1
-        elif glob[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return j
-    return -1
-
-
-def _split_top_level(inner: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for j, c in enumerate(inner):
-        depth += (c == "{") - (c == "}")
-        if c == "," and depth == 0:
-            parts.append(inner[start:j])
-            start = j + 1
-    parts.append(inner[start:])
-    return parts
 
 
 def parse_gitignore(text: str) -> list[Pattern]:

@@ -116,6 +116,7 @@ async def grep(args: GrepArgs, ctx: ToolContext) -> ToolResult:
             ignore_case=args.ignore_case,
             context=args.context,
             limit=args.max_results,
+            timeout_s=ctx.settings.tools.regex_timeout_s,
         )
     readable = _readable(ctx)
     denied = {m.path for m in matches if not readable(m.path)}

@@ -270,6 +270,52 @@ async def test_read_only_calls_of_one_turn_run_concurrently(harness: Harness) ->
     assert [m["content"] for m in sent_messages(harness.server)[-2:]] == ["a met b", "b met a"]
 
 
+async def test_read_only_calls_run_at_most_max_parallel_at_once(harness: Harness) -> None:
+    active, most = 0, 0
+
+    @tool(kind="search")
+    async def count_me(args: WaitArgs, ctx: ToolContext) -> ToolResult:
+        """Test tool."""
+        nonlocal active, most
+        active += 1
+        most = max(most, active)
+        for _ in range(5):  # let every other runnable call start, if it may
+            await asyncio.sleep(0)
+        active -= 1
+        return ToolResult("counted")
+
+    harness.extra_tools = [count_me]
+    harness.overrides = {"tools": {"maxParallel": 3}}
+    calls = [("count_me", {"name": str(i)}) for i in range(40)]
+    harness.server.script(tool_call_reply(calls), text_reply("done"))
+    await harness.run("count")
+    outputs = [e.output for e in harness.events if isinstance(e, ToolCallFinished)]
+    assert outputs == ["counted"] * 40
+    assert most == 3
+
+
+async def test_hundreds_of_greps_in_one_turn_all_finish(harness: Harness) -> None:
+    calls = [("grep", {"pattern": f"alpha|{i}"}) for i in range(300)]
+    harness.server.script(tool_call_reply(calls), text_reply("done"))
+    await harness.run("grep a lot")
+    finished = [e for e in harness.events if isinstance(e, ToolCallFinished)]
+    assert len(finished) == 300
+    assert all(e.status == "completed" and "a.txt" in e.output for e in finished)
+
+
+async def test_write_file_refuses_content_over_the_cap(harness: Harness) -> None:
+    harness.overrides = {"tools": {"maxWriteMb": 1}, "model": {"contextWindow": 10_000_000}}
+    big = "x" * (1_048_576 + 10)
+    harness.server.script(
+        tool_call_reply([("write_file", {"path": "big.txt", "content": big})], chunk_size=65536),
+        text_reply("done"),
+    )
+    await harness.run("write big")
+    [done] = [e for e in harness.events if isinstance(e, ToolCallFinished)]
+    assert done.status == "failed" and "tools.maxWriteMb" in done.output
+    assert not (harness.root / "big.txt").exists()
+
+
 async def test_edits_run_in_order(harness: Harness) -> None:
     harness.server.script(
         tool_call_reply(

@@ -258,3 +258,18 @@ async def test_workspace_inside_a_repository_uses_the_repository_gitignore(
     for use_ripgrep in (True, False):
         ws = DiskWorkspace([repo / "pkg"], use_ripgrep=use_ripgrep)
         assert (await ws.glob("**", repo / "pkg", 10)) == (["d.py", "sub/b.tmp"], False)
+
+
+async def test_a_runaway_regex_is_stopped_at_the_time_cap(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a" * 60 + "!\n")
+    ws = DiskWorkspace([tmp_path])
+    with pytest.raises(WorkspaceError, match=r"stopped after 0\.5 s"):
+        await ws.grep(
+            r"(a|aa)+(?<!x)$",
+            tmp_path,
+            glob=None,
+            ignore_case=False,
+            context=0,
+            limit=10,
+            timeout_s=0.5,
+        )
