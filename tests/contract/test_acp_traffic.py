@@ -13,32 +13,15 @@ import jsonschema
 import pytest
 from acp import RequestError
 
+from lsp_agent.server.schema import ACP_REQUESTS, ACP_RESULTS
 from tests.acp.harness import RecordingClient, acp_agent, prompt_of
 from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
 
 HERE = Path(__file__).parent
 OFFICIAL = json.loads((HERE / "acp_v1" / "schema.json").read_text(encoding="utf-8"))
 OURS = Path(__file__).parents[2] / "schemas"
-# The official schema's type of each payload we send, by method.
-RESULTS = {
-    "initialize": "InitializeResponse",
-    "authenticate": "AuthenticateResponse",
-    "session/new": "NewSessionResponse",
-    "session/load": "LoadSessionResponse",
-    "session/resume": "ResumeSessionResponse",
-    "session/list": "ListSessionsResponse",
-    "session/close": "CloseSessionResponse",
-    "session/delete": "DeleteSessionResponse",
-    "session/set_mode": "SetSessionModeResponse",
-    "session/set_config_option": "SetSessionConfigOptionResponse",
-    "session/prompt": "PromptResponse",
-}
-PARAMS = {
-    "session/update": "SessionNotification",
-    "session/request_permission": "RequestPermissionRequest",
-    "fs/read_text_file": "ReadTextFileRequest",
-    "fs/write_text_file": "WriteTextFileRequest",
-}
+# The official schema's type of each payload we send, by method (named once, in the server).
+RESULTS, PARAMS = ACP_RESULTS, ACP_REQUESTS
 
 
 def official(definition: str) -> jsonschema.protocols.Validator:
