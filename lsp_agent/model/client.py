@@ -22,6 +22,7 @@ from lsp_agent.model.assemble import TurnBuilder
 from lsp_agent.model.errors import ErrorContext, ModelError
 from lsp_agent.model.sse import SSEEvent, SSEParser
 from lsp_agent.model.wire import Message, ModelEvent, RetryNotice, to_wire
+from lsp_agent.safe_text import clean_value, may_hold_surrogates, utf8
 
 USER_AGENT = "lsp-agent/0.1"
 _MAX_BACKOFF_S = 30.0
@@ -67,8 +68,10 @@ class ModelClient:
 
     # --- requests ---
 
-    def _headers(self, stream: bool) -> dict[str, str]:
+    def _headers(self, stream: bool, *, with_body: bool = False) -> dict[str, str]:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if with_body:
+            headers["Content-Type"] = "application/json"
         if stream:
             headers["Accept"] = "text/event-stream"
         if self._key:
@@ -141,7 +144,7 @@ class ModelClient:
         try:
             # `async with` closes the response on cancel or aclose(): the server sees it.
             async with self._http.stream(
-                "POST", url, json=body, headers=self._headers(stream)
+                "POST", url, content=_json_body(body), headers=self._headers(stream, with_body=True)
             ) as resp:
                 got_headers = True
                 if resp.status_code != 200:
@@ -205,6 +208,8 @@ class ModelClient:
             chunk: Any = json.loads(event.data)
         except ValueError:
             raise self._malformed(event.data) from None
+        if may_hold_surrogates(event.data):
+            chunk = clean_value(chunk)  # a lone surrogate is never meant: it becomes U+FFFD
         if event.event == "error" or (isinstance(chunk, dict) and chunk.get("error")):
             raise errors.from_stream_error(chunk, self._ctx)
         if not isinstance(chunk, dict):
@@ -224,6 +229,8 @@ class ModelClient:
             data: Any = json.loads(text)
         except ValueError:
             raise self._malformed(text) from None
+        if may_hold_surrogates(text):
+            data = clean_value(data)
         if isinstance(data, dict) and data.get("error"):
             raise errors.from_stream_error(data, self._ctx)
         choices = data.get("choices") if isinstance(data, dict) else None
@@ -369,6 +376,12 @@ async def _lines(resp: httpx.Response) -> AsyncGenerator[str, None]:
     pending += decoder.decode(b"", final=True)
     if pending:
         yield pending.removesuffix("\r")
+
+
+def _json_body(body: dict[str, Any]) -> bytes:
+    """The request as UTF-8 JSON; a lone surrogate (a tool output holding a non-UTF-8 file
+    name, say) is replaced, where httpx's own encoding would raise."""
+    return utf8(json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
 
 
 @functools.cache
