@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,7 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _tolerant_stdio()
     if args.command == "serve":
         from lsp_agent.server.main import serve
 
@@ -179,6 +181,14 @@ def schema(out: Path, *, check: bool) -> int:
     for path in schemas.write(out):
         print(path)
     return EXIT_OK
+
+
+def _tolerant_stdio() -> None:
+    """A lone surrogate (from a model, or a non-UTF-8 file name) printed must not raise:
+    it is shown as an escape instead. `serve` keeps stdout for JSON-RPC frames only."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> int:

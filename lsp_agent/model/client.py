@@ -22,6 +22,7 @@ from lsp_agent.model.assemble import TurnBuilder
 from lsp_agent.model.errors import ErrorContext, ModelError
 from lsp_agent.model.sse import SSEEvent, SSEParser
 from lsp_agent.model.wire import HistoryJSON, Message, ModelEvent, RetryNotice, to_wire
+from lsp_agent.safe_text import clean_value, may_hold_surrogates
 
 USER_AGENT = "lsp-agent/0.1"
 _MAX_BACKOFF_S = 30.0
@@ -232,6 +233,8 @@ class ModelClient:
             chunk: Any = json.loads(event.data)
         except ValueError:
             raise self._malformed(event.data) from None
+        if may_hold_surrogates(event.data):
+            chunk = clean_value(chunk)  # a lone surrogate is never meant: it becomes U+FFFD
         if event.event == "error" or (isinstance(chunk, dict) and chunk.get("error")):
             raise errors.from_stream_error(chunk, self._ctx)
         if not isinstance(chunk, dict):
@@ -251,6 +254,8 @@ class ModelClient:
             data: Any = json.loads(text)
         except ValueError:
             raise self._malformed(text) from None
+        if may_hold_surrogates(text):
+            data = clean_value(data)
         if isinstance(data, dict) and data.get("error"):
             raise errors.from_stream_error(data, self._ctx)
         choices = data.get("choices") if isinstance(data, dict) else None

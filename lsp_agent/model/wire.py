@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from lsp_agent.safe_text import clean_value, may_hold_surrogates
+
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -78,7 +80,10 @@ def message_json(m: Any) -> str:
     text: str | None = m.__pydantic_private__.get("_json") if m.__pydantic_private__ else None
     if text is None:
         (d,) = to_wire([m])
-        text = m._json = json.dumps(d, separators=(",", ":"))  # ASCII: surrogates stay escaped
+        text = json.dumps(d, separators=(",", ":"))  # ASCII, so it always encodes
+        if may_hold_surrogates(text):  # a lone one (a non-UTF-8 file name) becomes U+FFFD
+            text = json.dumps(clean_value(d), separators=(",", ":"))
+        m._json = text
     return text
 
 

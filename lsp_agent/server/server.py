@@ -36,6 +36,7 @@ from pygls.protocol import (
 
 from lsp_agent import __version__
 from lsp_agent.config import Settings
+from lsp_agent.safe_text import utf8
 from lsp_agent.server import pipes
 from lsp_agent.server import protocol as p
 from lsp_agent.server.settings import SettingsManager
@@ -262,7 +263,7 @@ class AgentServer(LanguageServer):
         if writer is None:
             return
         message = {"jsonrpc": "2.0", "method": method, "params": params}
-        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+        body = utf8(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
         if self.protocol._include_headers:
             body = b"Content-Length: %d\r\n\r\n%b" % (len(body), body)
         try:

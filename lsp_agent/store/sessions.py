@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from lsp_agent.model.wire import Usage
+from lsp_agent.safe_text import clean
 from lsp_agent.store.db import SessionNotFoundError, StoreBase, StoreError
 
 # Lowercase letters and digits: url-safe, case-insensitive filesystems and shells are happy,
@@ -113,7 +114,8 @@ class Sessions(StoreBase):
     def create_session(self, workspace: str | os.PathLike[str], title: str = "") -> SessionInfo:
         """A new, empty session. Pass the workspace resolved: lookups compare it exactly."""
         now = time.time()
-        title = self._redactor.text(title)
+        title = clean(self._redactor.text(title))
+        workspace = clean(os.fspath(workspace))
         with self._write() as conn:
             while True:  # a collision is astronomically unlikely, but cheap to rule out
                 sid = new_session_id()
@@ -172,9 +174,8 @@ class Sessions(StoreBase):
         return found[0] if found else None
 
     def set_title(self, session_id: str, title: str) -> None:
-        self._update_session(
-            session_id, "UPDATE sessions SET title = ? WHERE id = ?", self._redactor.text(title)
-        )
+        title = clean(self._redactor.text(title))
+        self._update_session(session_id, "UPDATE sessions SET title = ? WHERE id = ?", title)
 
     def touch(self, session_id: str) -> None:
         self._update_session(

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from lsp_agent.safe_text import clean, utf8
 from lsp_agent.store.db import StoreBase, StoreError
 
 Content = bytes | str  # str is stored as UTF-8
@@ -53,7 +54,12 @@ class UndoRecord(BaseModel):
 
 
 def _bytes(content: Content) -> bytes:
-    return content.encode() if isinstance(content, str) else content
+    if isinstance(content, bytes):
+        return content
+    try:  # bytes that were decoded with surrogateescape come back exactly
+        return content.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return utf8(content)
 
 
 def sha256_hex(content: Content) -> str:
@@ -125,7 +131,8 @@ class Snapshots(StoreBase):
         now = time.time()
         with self._write() as conn:
             self._require_session(conn, session_id)
-            row = (session_id, turn, os.fspath(path), _put(conn, old), _put(conn, new), now)
+            where = clean(os.fspath(path))  # SQLite text is UTF-8 only
+            row = (session_id, turn, where, _put(conn, old), _put(conn, new), now)
             cur = conn.execute(
                 "INSERT INTO file_changes (session_id, turn, path, before_blob, after_blob,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
+from lsp_agent import safe_text
 from lsp_agent.agent.events import Event, event_adapter
 from lsp_agent.model.wire import AssistantMessage, Message
 from lsp_agent.store.db import SessionNotFoundError, StoreBase
@@ -55,7 +56,7 @@ def _json_list(rows: list[Any]) -> str:
 
 class Transcript(StoreBase):
     def _dumps(self, value: Any) -> str:
-        return json.dumps(self._redactor.value(value), ensure_ascii=False, separators=(",", ":"))
+        return safe_text.dumps(self._redactor.value(value))
 
     def _message_json(self, message: Message) -> str:
         data = message.model_dump(mode="json")
@@ -195,6 +196,9 @@ class Transcript(StoreBase):
             return []
         dumped = [self._redactor.value(event_adapter.dump_python(e, mode="json")) for e in events]
         texts = [json.dumps(d, ensure_ascii=False, separators=(",", ":")) for d in dumped]
+        if not all(map(safe_text.is_clean, texts)):  # SQLite stores UTF-8 only
+            dumped = [safe_text.clean_value(d) for d in dumped]
+            texts = [safe_text.dumps(d) for d in dumped]
         now = time.time()
         with self._write() as conn:
             start = self._next(conn, "events", "seq", session_id)

@@ -6,6 +6,9 @@ import os
 import sys
 from typing import TextIO
 
+from pydantic_core import PydanticSerializationError
+
+from lsp_agent import safe_text
 from lsp_agent.agent.events import (
     Compacted,
     Event,
@@ -31,8 +34,15 @@ class JsonlSink:
         self.out = out or sys.stdout
 
     def emit(self, event: Event) -> None:
-        self.out.write(event.model_dump_json() + "\n")
+        self.out.write(event_json(event) + "\n")
         self.out.flush()
+
+
+def event_json(event: Event) -> str:
+    try:
+        return event.model_dump_json()
+    except PydanticSerializationError:  # a lone surrogate, which UTF-8 cannot hold
+        return safe_text.dumps(event.model_dump(mode="json"))
 
 
 class ConsoleSink:

@@ -1,0 +1,80 @@
+"""`lsp-agent run` against a hostile model: odd text, endless streams, huge lines and
+arguments. The run always ends, with a clear stop reason, and nothing it writes breaks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from lsp_agent.agent.events import event_adapter
+from tests.e2e import test_cli
+from tests.e2e.test_cli import LSP_AGENT, cli
+from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
+
+LONE = "\ud800"
+workspace = test_cli.workspace  # the same fixtures
+env = test_cli.env  # json.dumps sends it as the escape "\ud800", as a hostile server would
+
+
+def surrogate_script(server: FakeModelServer) -> None:
+    server.script(
+        tool_call_reply(
+            [
+                # a raw lone surrogate inside the arguments text, and an escaped one
+                ("write_file", {"path": f"a{LONE}.txt", "content": f"x{LONE}y"}),
+                ("read_file", '{"path": "b\\ud800.txt"}'),
+            ],
+            text=f"looking {LONE}",
+        ),
+        text_reply(f"bad {LONE} text", reasoning=f"think {LONE}"),
+    )
+
+
+def test_lone_surrogates_from_the_model_never_end_the_run(
+    model_server: FakeModelServer,
+    workspace: Path,
+    env: dict[str, str],
+) -> None:
+    for extra in ([], ["--json"]):
+        model_server.clear()
+        surrogate_script(model_server)
+        result = cli(model_server, workspace, env, "run", "go", "--permission-mode", "auto", *extra)
+        assert result.returncode == 0, result.stderr
+        if extra:
+            events = [event_adapter.validate_json(line) for line in result.stdout.splitlines()]
+            assert events[-1].type == "run_finished"
+            text = "".join(getattr(e, "text", "") for e in events if e.type == "text_delta")
+            assert "bad \ufffd text" in text
+        else:
+            assert "bad \ufffd text" in result.stdout
+        # every request the model got is valid UTF-8 JSON
+        for request in model_server.chat_requests:
+            json.loads(request.raw_body.decode("utf-8"))
+    # the store kept the session, and shows it
+    shown = subprocess.run(
+        [*_sessions(env), "list", "--all"], capture_output=True, text=True, env=env, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    session_id = shown.stdout.split()[0]
+    shown = subprocess.run(
+        [*_sessions(env), "show", session_id], capture_output=True, text=True, env=env, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "bad \ufffd text" in shown.stdout
+
+
+def _sessions(env: dict[str, str]) -> list[str]:
+    return [LSP_AGENT, "sessions", "--state-dir", env["LSP_AGENT_STATE_DIR"]]
+
+
+def test_lone_surrogate_in_a_non_stream_answer(
+    model_server: FakeModelServer,
+    workspace: Path,
+    env: dict[str, str],
+) -> None:
+    (workspace / ".lsp-agent.toml").write_text("[model]\nstream = false\n")
+    model_server.script(text_reply(f"plain {LONE} answer"))
+    result = cli(model_server, workspace, env, "run", "go")
+    assert result.returncode == 0, result.stderr
+    assert "plain \ufffd answer" in result.stdout
