@@ -187,6 +187,27 @@ class HookSettings(_Group):
     session_start: list[HookMatcher] = _hook_event("SessionStart")
 
 
+class McpServer(_Group):
+    """One MCP server: `command` (stdio) or `url` (Streamable HTTP). `${VAR}` in env and
+    headers is expanded only when the server starts, never stored expanded."""
+
+    command: str | None = Field(None, description="Executable of a stdio server.")
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Its environment (clean besides these); ${VAR} allowed."
+    )
+    url: str | None = Field(None, description="Endpoint of a Streamable HTTP server.")
+    headers: dict[str, str] = Field(default_factory=dict, description="${VAR} allowed.")
+    enabled: bool = True
+
+
+class McpSettings(_Group):
+    servers: dict[str, McpServer] = Field(
+        default_factory=dict, description="MCP servers by name; tools are mcp__NAME__TOOL."
+    )
+    timeout_s: float = Field(30.0, gt=0, description="Longest time a server may take to start.")
+
+
 class Settings(_Group):
     model: ModelSettings = Field(default_factory=ModelSettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
@@ -196,6 +217,7 @@ class Settings(_Group):
     tools: ToolSettings = Field(default_factory=ToolSettings)
     editor: EditorSettings = Field(default_factory=EditorSettings)
     hooks: HookSettings = Field(default_factory=HookSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ
@@ -241,15 +263,22 @@ def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     return {"model": model} if model else {}
 
 
-def merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+# Their keys are the user's names (servers, variables, headers): never camelCased.
+_VERBATIM_KEYS = frozenset({"servers", "env", "headers"})
+
+
+def merge(
+    base: dict[str, Any], over: Mapping[str, Any], *, verbatim: bool = False
+) -> dict[str, Any]:
     """Deep-merge `over` into a copy of `base`; keys may be camelCase or snake_case."""
     out = dict(base)
     for key, value in over.items():
-        key = to_camel(key) if "_" in key else key
+        key = to_camel(key) if "_" in key and not verbatim else key
+        inner = key in _VERBATIM_KEYS
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
+            out[key] = merge(out[key], value, verbatim=inner)
         elif isinstance(value, Mapping):
-            out[key] = merge({}, value)
+            out[key] = merge({}, value, verbatim=inner)
         else:
             out[key] = value
     return out

@@ -46,6 +46,9 @@ class RunStarted(_Event):
     workspace: str
     prompt: str
     instructions: list[str] = Field(default_factory=list, description="Instruction files loaded.")
+    notes: list[str] = Field(
+        default_factory=list, description="Problems said once, e.g. an MCP server that failed."
+    )
 
 
 class TextDelta(_Event):

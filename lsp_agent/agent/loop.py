@@ -67,6 +67,7 @@ async def run_agent(
     settings: Settings,
     instructions: list[str] | None = None,
     hooks: Hooks | None = None,
+    notes: list[str] | None = None,
 ) -> RunFinished:
     """Run one prompt to a stop; the conversation grows (and is persisted) as it goes.
 
@@ -81,6 +82,7 @@ async def run_agent(
             workspace=str(runner.workspace.roots[0]),
             prompt=prompt,
             instructions=instructions or [],
+            notes=notes or [],
         )
     )
     pending: list[ToolCall] = []  # calls whose results are not in the conversation yet

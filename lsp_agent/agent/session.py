@@ -7,7 +7,7 @@ workspace view, event sink and permission gate.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsp_agent.agent.budget import Budget
@@ -23,6 +23,7 @@ from lsp_agent.hooks import FIELDS, Hooks
 from lsp_agent.model.client import ModelClient
 from lsp_agent.model.wire import Message
 from lsp_agent.permissions import PermissionGate, Permissions
+from lsp_agent.secrets import known_secrets
 from lsp_agent.store import AsyncSessionStore, SessionInfo, title_from_prompt
 from lsp_agent.tools.base import ToolSet
 from lsp_agent.workspace import Workspace
@@ -58,6 +59,8 @@ class RunEnv:
     gate: PermissionGate | None
     tools: ToolSet
     window: int | None = None  # learned from the server, cached by the front end
+    notes: list[str] = field(default_factory=list)  # said once in run_started (MCP failures)
+    secrets: tuple[str, ...] = ()  # redacted besides the known ones (MCP ${VAR} values)
 
 
 async def new_session(store: AsyncSessionStore, root: Path, title: str = "") -> Session:
@@ -110,6 +113,7 @@ async def prompt(store: AsyncSessionStore, session: Session, text: str, env: Run
             settings=env.settings,
             instructions=instructions,
             hooks=runner.hooks,
+            notes=env.notes,
         )
     finally:
         session.messages = conversation.messages[1:]
@@ -149,7 +153,10 @@ async def _prepare(
         session.info = session.info.model_copy(update={"title": title})
     run_id = await store.start_run(session.id, settings.model.name)
     sink = RecordingSink(env.sink, store, session.id, run_id, turn)
-    runner = ToolRunner(env.tools, env.workspace, session.permissions, settings, sink.emit)
+    secrets = (*known_secrets(settings.api_key()), *env.secrets) if env.secrets else None
+    runner = ToolRunner(
+        env.tools, env.workspace, session.permissions, settings, sink.emit, secrets=secrets
+    )
     if any(getattr(settings.hooks, name) for name in FIELDS.values()):
         runner.hooks = Hooks(
             settings, list(env.workspace.roots), session.id, session.permissions.mode

@@ -111,6 +111,7 @@ class ToolRunner:
                 subject=tool.subject(args),
                 diff=diff,
                 relative_path=self._resolved(tool, args),
+                destructive=getattr(tool, "is_destructive", False),
             )
             verdict = await self.permissions.check(request)
             if verdict.allowed and not verdict.asked and pre.decision == "ask":

@@ -23,6 +23,7 @@ class PermissionRequest(BaseModel):
     diff: Diff | None = None  # for edits: what would change
     # Workspace-relative, "/"-separated path, when the caller has resolved it already.
     relative_path: str | None = None
+    destructive: bool = False  # an MCP tool's destructiveHint: asked in every mode
     # Filled in by the policy before asking: why it is asked, the parts of a command line
     # that need approval, and what "allow always" would allow for the session.
     reason: str | None = None

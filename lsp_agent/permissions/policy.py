@@ -155,6 +155,8 @@ class Permissions:
         command: str | None = None
         analysis: Analysis | None = None
         path: PathInfo | None = None
+        if is_mcp(req.tool):
+            return self._mcp(req)
         if req.kind == "execute":
             raw = req.subject if req.subject is not None else req.raw_input.get("command")
             command = raw if isinstance(raw, str) else None
@@ -170,6 +172,25 @@ class Permissions:
             return self._edit(req, path)
         ev = self._execute(req, command, analysis)
         return _fail_closed(ev, state, self.mode, bool(self._read_deny))
+
+    def _mcp(self, req: PermissionRequest) -> _Evaluation:
+        """An MCP tool: rules name it (`mcp__github__*`); read-only ones are allowed; a
+        destructive one is asked in every mode; the rest like a command."""
+        for rule in self._deny:
+            if rule.applies_to(req.tool, req.kind):
+                return _Evaluation("deny", f"Denied by rule deny: {rule.text}")
+        if req.destructive:
+            return _Evaluation("ask", "a destructive MCP tool (asked in every mode)")
+        if req.kind == "read":
+            return _Evaluation("allow", "read-only MCP tools are allowed")
+        for rule in (*self._allow, *self._session):
+            if rule.applies_to(req.tool, req.kind):
+                return _Evaluation("allow", f"Allowed by rule allow: {rule.text}")
+        if self.mode == "read-only":
+            return _Evaluation("deny", "read-only mode: MCP tools that may change things are off")
+        if self.mode == "auto":
+            return _Evaluation("allow", "auto mode: MCP tools are allowed")
+        return _Evaluation("ask", f"{self.mode} mode", remember=(parse_rule(req.tool),))
 
     def _edit(self, req: PermissionRequest, path: PathInfo | None) -> _Evaluation:
         if path is None or not path.inside or path.protected(self._root):
@@ -245,7 +266,7 @@ class Permissions:
             if ev.remember:  # ask mode: ordinary edits; protected ones are asked every time
                 self._all_edits = True
             return
-        if req.kind != "execute":
+        if req.kind != "execute" and not is_mcp(req.tool):
             return
         known = {r.text for r in self._session}
         for rule in ev.remember:
@@ -325,7 +346,13 @@ def _describe(parts: list[Part]) -> str:
     return "a destructive command" if "destructive" in risks else "a command that may change things"
 
 
+def is_mcp(tool: str) -> bool:
+    return tool.startswith("mcp__")
+
+
 def _action(req: PermissionRequest, command: str | None) -> str:
+    if is_mcp(req.tool):
+        return f"use the MCP tool {req.tool} ({_short(req.title)})"
     if req.kind == "execute":
         return f"run `{_short(command or req.title)}`"
     if req.kind == "edit":

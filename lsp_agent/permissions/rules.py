@@ -19,6 +19,7 @@ workspace.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import posixpath
 import re
@@ -41,7 +42,7 @@ ALIASES: dict[str, frozenset[ToolKind]] = {
     "read": frozenset({"read", "search"}),
 }
 _CASE_INSENSITIVE_FS = sys.platform in ("darwin", "win32")
-_RULE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
+_RULE = re.compile(r"\s*([A-Za-z_*][A-Za-z0-9_.*-]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,11 @@ class Rule:
     max_risk: Risk = "destructive"  # a remembered prefix covers nothing riskier than it was
 
     def applies_to(self, tool: str, kind: ToolKind) -> bool:
-        return kind in self.kinds if self.kinds is not None else tool.lower() == self.tool
+        if self.kinds is not None:
+            return kind in self.kinds
+        if "*" in self.tool:  # e.g. mcp__github__*: a glob over tool names
+            return fnmatch.fnmatchcase(tool.lower(), self.tool)
+        return tool.lower() == self.tool
 
     def matches_command(self, command: str) -> bool:
         if self.command_re is None:

@@ -19,6 +19,7 @@ from lsp_agent.cli import EXIT_CANCELLED, EXIT_ERROR, EXIT_LIMIT, EXIT_OK, EXIT_
 from lsp_agent.config import Settings
 from lsp_agent.local.defaults import NotConfigured
 from lsp_agent.local.server import LocalConfigError, LocalModelError
+from lsp_agent.mcp.manager import McpManager, with_mcp
 from lsp_agent.model.client import ModelClient
 from lsp_agent.permissions.rules import parse_rules
 from lsp_agent.store import (
@@ -112,21 +113,28 @@ async def _run(
     state: Path | None = None,
 ) -> int:
     sink = JsonlSink() if as_json else ConsoleSink()
+    mcp = McpManager(settings.mcp, session.root)
     async with (
         run_settings(settings, state) as settings,
         ModelClient(settings.model, settings.api_key()) as model,
     ):
-        env = RunEnv(
-            settings=settings,
-            model=model,
-            workspace=DiskWorkspace([session.root]),
-            sink=sink,
-            gate=TerminalGate(),
-            tools=default_tools(),
-        )
-        task = asyncio.create_task(prompt(store, session, text, env))
-        _cancel_on_signals(task)
-        finished = await task
+        try:
+            tools, notes = await with_mcp(mcp, default_tools())
+            env = RunEnv(
+                settings=settings,
+                model=model,
+                workspace=DiskWorkspace([session.root]),
+                sink=sink,
+                gate=TerminalGate(),
+                tools=tools,
+                notes=notes,
+                secrets=mcp.secrets(),
+            )
+            task = asyncio.create_task(prompt(store, session, text, env))
+            _cancel_on_signals(task)
+            finished = await task
+        finally:
+            await mcp.close()
     if not as_json:
         print(f"session {session.id}", file=sys.stderr)
     return EXIT_BY_STOP[finished.stop_reason]
