@@ -49,6 +49,10 @@ def hold_widening(trusted: Settings, new: Settings) -> tuple[Settings, list[str]
     if hooks != trusted.hooks:  # a hook is a command run unasked: any change waits
         held.append("hooks")
         hooks = trusted.hooks
+    mcp = new.mcp
+    if mcp != trusted.mcp:  # an MCP server is a command run unasked, like a hook: it waits
+        held.append("mcp")
+        mcp = trusted.mcp
     if not held:
         return new, []
     guarded = new.model_copy(
@@ -57,6 +61,7 @@ def hold_widening(trusted: Settings, new: Settings) -> tuple[Settings, list[str]
             "shell": shell.model_copy(update=shell_update),
             "model": new.model.model_copy(update=model_update),
             "hooks": hooks,
+            "mcp": mcp,
         }
     )
     return guarded, held

@@ -47,6 +47,7 @@ from lsp_agent.acp.gate import permission_gate
 from lsp_agent.acp.updates import AcpSink, Outbox, replay
 from lsp_agent.agent.service import LiveSession, RunParts, ServiceError, SessionService
 from lsp_agent.config import ConfigError, Settings, load_settings
+from lsp_agent.mcp.manager import acp_servers
 from lsp_agent.server import protocol as p
 from lsp_agent.tools import default_tools
 from lsp_agent.workspace import DiskWorkspace
@@ -101,7 +102,7 @@ class AcpAgent:
             agent_capabilities=AgentCapabilities(
                 load_session=True,
                 prompt_capabilities=PromptCapabilities(embedded_context=True),
-                mcp_capabilities=McpCapabilities(),
+                mcp_capabilities=McpCapabilities(http=True),
                 session_capabilities=SessionCapabilities(
                     list=SessionListCapabilities(),
                     resume=SessionResumeCapabilities(),
@@ -126,11 +127,12 @@ class AcpAgent:
         self, cwd: str, mcp_servers: list[Any] | None = None, **_: Any
     ) -> NewSessionResponse:
         live = await self._call(self.service.create(self._root(cwd)))
-        # No MCP client yet: the servers are kept with the session, and said unavailable.
-        live.extras["mcp"] = [
-            {"name": s.name, "status": "unavailable", "reason": "MCP is not supported yet"}
-            for s in mcp_servers or []
-        ]
+        # The client's MCP servers join the configured ones; they start with the first prompt.
+        try:
+            live.mcp_servers = acp_servers(mcp_servers or [])
+        except (ValueError, KeyError, TypeError) as e:
+            raise RequestError.invalid_params({"mcpServers": f"invalid MCP server: {e}"}) from None
+        live.extras["mcp"] = [{"name": n, "status": "configured"} for n in live.mcp_servers]
         state = await self._state(live)
         self._outbox(live).send_update(
             AvailableCommandsUpdate(

@@ -27,7 +27,8 @@ from lsp_agent.agent.session import (
 )
 from lsp_agent.agent.session import prompt as run_session
 from lsp_agent.agent.undo import UndoResult, undo
-from lsp_agent.config import PermissionMode, Settings
+from lsp_agent.config import McpServer, PermissionMode, Settings
+from lsp_agent.mcp.manager import McpManager, with_mcp
 from lsp_agent.model.client import ModelClient
 from lsp_agent.permissions import PermissionGate
 from lsp_agent.store import (
@@ -97,6 +98,8 @@ class LiveSession:
     progress_token: Any = None  # the LSP front end's $/progress token of the running prompt
     config: SessionConfig = field(default_factory=SessionConfig)
     extras: dict[str, Any] = field(default_factory=dict)  # a front end's own per-session data
+    mcp_servers: dict[str, McpServer] = field(default_factory=dict)  # ACP's session/new ones
+    mcp: McpManager | None = None  # started on the first prompt, closed with the session
 
     @property
     def id(self) -> str:
@@ -205,6 +208,8 @@ class SessionService:
         if live is not None and live.task is not None:
             live.task.cancel()
             await asyncio.gather(live.task, return_exceptions=True)
+        if live is not None and live.mcp is not None:
+            await live.mcp.close()
 
     async def delete(self, session_id: str) -> None:
         await self.find(session_id)  # an unknown id is an error, not a silent no-op
@@ -280,14 +285,19 @@ class SessionService:
 
     async def environment(self, live: LiveSession, parts: RunParts) -> RunEnv:
         settings = live.config.apply(parts.settings)
+        if live.mcp is None:  # the servers of the session's first prompt, kept till it ends
+            live.mcp = McpManager(settings.mcp, live.session.root, live.mcp_servers)
+        tools, notes = await with_mcp(live.mcp, parts.tools)
         return RunEnv(
             settings=settings,
             model=self.model(settings),
             workspace=parts.workspace,
             sink=parts.sink,
             gate=parts.gate,
-            tools=parts.tools,
+            tools=tools,
             window=await self.window(settings),
+            notes=notes,
+            secrets=live.mcp.secrets(),
         )
 
     # --- model clients -------------------------------------------------------------
@@ -319,6 +329,8 @@ class SessionService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        managers = [live.mcp for live in self.sessions.values() if live.mcp is not None]
+        await asyncio.gather(*(m.close() for m in managers), return_exceptions=True)
         for client in self._models.values():
             await client.aclose()
         self._models.clear()

@@ -33,7 +33,10 @@ def expand(value: str, environ: Mapping[str, str]) -> str:
 def secrets_of(server: McpServer, environ: Mapping[str, str]) -> tuple[str, ...]:
     """The values `${VAR}` references expand to: redacted wherever output goes."""
     names = {m for v in (*server.env.values(), *server.headers.values()) for m in _VAR.findall(v)}
-    return tuple(v for n in sorted(names) if len(v := environ.get(n, "")) >= 4)
+    values = [environ.get(n, "") for n in sorted(names)]
+    # Header values are credentials as a rule (Authorization: Bearer …), even when literal.
+    values += [expand(v, environ) for v in server.headers.values()]
+    return tuple(v for v in values if len(v) >= 4)
 
 
 class Connection:

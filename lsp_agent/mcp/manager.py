@@ -110,6 +110,8 @@ def acp_servers(servers: Iterable[Any]) -> dict[str, McpServer]:
     out: dict[str, McpServer] = {}
     for s in servers:
         data = s.model_dump() if hasattr(s, "model_dump") else dict(s)
+        if data.get("type") not in (None, "http"):
+            raise ValueError(f"{data.get('name')}: {data['type']} servers are not supported")
         if data.get("url"):
             out[data["name"]] = McpServer(url=data["url"], headers=_pairs(data, "headers"))
         else:

@@ -273,7 +273,7 @@ async def test_bad_requests_get_json_rpc_errors(
         assert agent.process.returncode is None  # still serving
 
 
-async def test_sessions_keep_mcp_servers_listed_as_unavailable_and_can_be_deleted(
+async def test_sessions_keep_their_mcp_servers_and_can_be_deleted(
     workspace: Path, state: Path, model: FakeModelServer
 ) -> None:
     server = HttpMcpServer(type="http", name="docs", url="http://127.0.0.1:9/mcp", headers=[])
@@ -281,9 +281,7 @@ async def test_sessions_keep_mcp_servers_listed_as_unavailable_and_can_be_delete
         made = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[server])
         assert made.field_meta == {
             "lspAgent": {
-                "mcpServers": [
-                    {"name": "docs", "status": "unavailable", "reason": "MCP is not supported yet"}
-                ]
+                "mcpServers": [{"name": "docs", "status": "configured"}]
             }
         }
         sid = made.session_id
