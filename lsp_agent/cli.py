@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models(sub)
 
+    from lsp_agent.terminal.mcp_command import add_parser as add_mcp
+
+    _add_workspace(add_mcp(sub))
+
     undo = sub.add_parser("undo", help="revert the agent's file changes of the last turns")
     undo.add_argument("session_id", nargs="?", help="default: the latest session here")
     undo.add_argument("--turns", type=int, default=1, metavar="N")
@@ -167,6 +171,10 @@ async def dispatch(args: argparse.Namespace, workspace: Path, settings: Settings
         return await commands.run(args, prompt, workspace, settings)
     if args.command == "sessions":
         return await commands.sessions(args, workspace)
+    if args.command == "mcp":
+        from lsp_agent.terminal import mcp_command
+
+        return await mcp_command.main(args, workspace, settings)
     return await commands.undo(args, workspace)
 
 

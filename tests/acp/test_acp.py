@@ -280,9 +280,7 @@ async def test_sessions_keep_their_mcp_servers_and_can_be_deleted(
     async with acp_agent(workspace, state, model) as agent:
         made = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[server])
         assert made.field_meta == {
-            "lspAgent": {
-                "mcpServers": [{"name": "docs", "status": "configured"}]
-            }
+            "lspAgent": {"mcpServers": [{"name": "docs", "status": "configured"}]}
         }
         sid = made.session_id
         await agent.conn.close_session(session_id=sid)

@@ -225,3 +225,16 @@ def test_cancel_during_a_slow_tool_cancels_the_mcp_request(
     finished = [json.loads(x) for x in out.splitlines() if '"run_finished"' in x]
     assert finished and finished[-1]["stop_reason"] == "cancelled", err
     assert (marks / "slow-cancelled").exists()  # the server got MCP's cancellation
+
+
+def test_mcp_list_shows_each_server_its_status_and_tools(
+    workspace: Path, marks: Path, env: dict[str, str]
+) -> None:
+    configure(workspace, marks, "[mcp.servers.broken]\ncommand = '/nonexistent/mcp-server'\n")
+    listing = [LSP_AGENT, "mcp", "list", "--json", "--workspace", str(workspace)]
+    result = subprocess.run(listing, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1  # a server fails: the exit status says so
+    demo, broken = (json.loads(line) for line in result.stdout.splitlines())
+    assert demo["name"] == "demo" and demo["status"] == "running"
+    assert {"mcp__demo__echo", "mcp__demo__wipe"} <= set(demo["tools"])
+    assert broken["status"] == "failed" and "nonexistent" in broken["error"]
