@@ -36,7 +36,10 @@ def to_updates(event: Event, streamed: set[str] | None = None) -> list[p.Wire]:
     result is not shown twice.
     """
     if isinstance(event, RunStarted):
-        return [p.UserMessageChunk(content=p.TextContent(text=event.prompt))]
+        notes = [  # e.g. an MCP server that failed to start: said once, as a thought
+            p.AgentThoughtChunk(content=p.TextContent(text=f"\n! {note}\n")) for note in event.notes
+        ]
+        return [p.UserMessageChunk(content=p.TextContent(text=event.prompt)), *notes]
     if isinstance(event, TextDelta):
         return [p.AgentMessageChunk(content=p.TextContent(text=event.text))]
     if isinstance(event, ThoughtDelta):

@@ -15,6 +15,7 @@ from lsp_agent.agent.events import (
     PlanUpdated,
     Retrying,
     RunFinished,
+    RunStarted,
     TextDelta,
     ThoughtDelta,
     ToolCallFinished,
@@ -72,6 +73,9 @@ class ConsoleSink:
             self._meta(
                 "plan:\n" + "\n".join(f"  {PLAN_MARK[e.status]} {e.content}" for e in event.entries)
             )
+        elif isinstance(event, RunStarted):
+            for note in event.notes:  # e.g. an MCP server that failed to start
+                self._meta(f"! {note}")
         elif isinstance(event, Retrying):
             self._meta(
                 f"↻ retry {event.attempt}/{event.max_attempts} in {event.delay_s:.1f}s: "

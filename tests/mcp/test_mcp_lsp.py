@@ -69,5 +69,8 @@ async def test_tools_stay_up_across_prompts_and_destructive_ones_are_asked(
     assert "denied" in wiped
     assert not (tmp_path / "marks" / "wiped").exists()
     assert agent.editor.permission_requests, "the destructive tool was asked in auto mode"
+    thoughts = [u["content"]["text"] for u in agent.editor.of(session, "agent_thought_chunk")]
+    said = [t for t in thoughts if "MCP server 'broken' is unavailable" in t]
+    assert len(said) == 1  # reported once, on the first prompt only
     tools = [t["function"]["name"] for t in agent.server.chat_requests[0].body["tools"]]
     assert "mcp__demo__echo" in tools and not any("broken" in n for n in tools)
