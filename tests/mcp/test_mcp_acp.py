@@ -3,18 +3,16 @@ servers (the SDK-written demo), through the real `lsp-agent acp` subprocess."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from acp.schema import EnvVariable, HttpHeader, HttpMcpServer, McpServerStdio
 
 from tests.acp.harness import acp_agent, prompt_of
 from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
+from tests.mcp.http_server import serving
 
 DEMO = str(Path(__file__).parent / "servers" / "demo.py")
 TOKEN = "header-token-7f3a9c1e55"
@@ -36,29 +34,17 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def http_demo(tmp_path: Path) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     marks = tmp_path / "http-marks"
     marks.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, DEMO, "--http", str(port)],
-        env={"PATH": "/usr/bin:/bin", "DEMO_MARKS": str(marks)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        for _ in range(400):  # until it accepts connections (a condition, not a duration)
-            try:
-                httpx.get(url, timeout=0.25)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, "the HTTP demo server exited"
+
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        return [sys.executable, DEMO, "--http", str(port)], {
+            "PATH": "/usr/bin:/bin",
+            "DEMO_MARKS": str(marks),
+        }
+
+    with serving(command, "HTTP demo server") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 async def test_stdio_and_http_servers_from_session_new_stay_up_across_prompts(

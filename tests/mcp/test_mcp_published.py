@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
+from tests.mcp.http_server import serving
 
 LSP_AGENT = str(Path(sys.executable).parent / "lsp-agent")
 EVERYTHING = (
@@ -48,28 +47,17 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def http_url() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     assert NODE is not None
-    proc = subprocess.Popen(
-        [NODE, str(EVERYTHING), "streamableHttp"],
-        env={"PATH": os.environ["PATH"], "PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        for _ in range(400):  # until it accepts connections (a condition, not a duration)
-            try:
-                httpx.get(url, timeout=0.25)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, "the everything server exited"
+    node = NODE
+
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        return [node, str(EVERYTHING), "streamableHttp"], {
+            "PATH": os.environ["PATH"],
+            "PORT": str(port),
+        }
+
+    with serving(command, "everything server") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def call_everything(
