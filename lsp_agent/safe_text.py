@@ -62,3 +62,27 @@ def may_hold_surrogates(json_text: str) -> bool:
 def dumps(value: Any) -> str:
     """Compact JSON (non-ASCII kept as is) that always encodes as UTF-8."""
     return clean(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+# --- file names that are not UTF-8 ------------------------------------------------------
+# os.fsdecode turns each undecodable byte of a name into U+DC80..U+DCFF (surrogateescape).
+# Tools show such a byte as the four characters `\xHH` and accept that form back, so the
+# model can name the file: `bad\xff.txt` on output resolves to the name's real bytes.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_SHOWN_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")
+
+
+def show_name(name: str) -> str:
+    """A file name for tool output: undecodable bytes as `\\xHH`, other lone surrogates as
+    U+FFFD, so it always encodes as UTF-8 and `unshow_name` maps it back."""
+    if is_clean(name):
+        return name
+    return clean(_ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", name))
+
+
+def unshow_name(name: str) -> str:
+    """The inverse of `show_name` for the `\\xHH` escapes (HH >= 80): the name as
+    os.fsdecode spells it."""
+    if "\\x" not in name:
+        return name
+    return _SHOWN_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), name)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from lsp_agent import dirfd
+from lsp_agent.safe_text import show_name, unshow_name
 
 MAX_READ_BYTES = 5 * 1024 * 1024  # whole-file reads above this are refused
 BINARY_SNIFF_BYTES = 8192
@@ -166,6 +167,7 @@ class DiskWorkspace:
             raise PathOutsideWorkspace(f"Empty path; give a path inside the workspace ({roots}).")
         if "\0" in path:
             raise PathOutsideWorkspace(f"The path {path!r} contains a NUL byte; it is not valid.")
+        path = self._unshow(path)
         try:
             os.fsencode(path)
         except UnicodeEncodeError:
@@ -186,6 +188,14 @@ class DiskWorkspace:
             f"(roots: {roots}). Use a path inside the workspace."
         )
 
+    def _unshow(self, path: str) -> str:
+        """`\\xHH` as tool output shows a non-UTF-8 byte of a name, back to that byte; a
+        name that really holds those four characters wins when it exists."""
+        raw = unshow_name(path)
+        if raw is not path and os.path.lexists(os.path.join(self._roots[0], path)):
+            return path
+        return raw
+
     def _inside(self, real: str) -> Path | None:
         for root, prefix in zip(self._roots, self._prefixes, strict=True):
             if real == str(root) or real.startswith(prefix):
@@ -199,7 +209,10 @@ class DiskWorkspace:
         return root
 
     def display(self, path: Path | str) -> str:
-        s = str(path)
+        """Root-relative; a non-UTF-8 byte of a name shows as `\\xHH`, which resolve() reads."""
+        return show_name(self._display(str(path)))
+
+    def _display(self, s: str) -> str:
         first, prefix = str(self._roots[0]), self._prefixes[0]
         if s == first:
             return "."

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from lsp_agent.agent.events import Diff
+from lsp_agent.safe_text import show_name
 from lsp_agent.tools.base import ToolContext, ToolError, ToolResult, tool
 from lsp_agent.tools.text import (
     line_at,
@@ -157,7 +158,8 @@ class ListDirArgs(BaseModel):
 async def list_dir(args: ListDirArgs, ctx: ToolContext) -> ToolResult:
     """List a directory's entries, sorted by name; directories end with "/".
 
-    Not recursive: use glob (e.g. pattern "src/**") to list a whole tree.
+    Not recursive: use glob (e.g. pattern "src/**") to list a whole tree. A byte of a name
+    that is not UTF-8 shows as `\\xHH` (e.g. `bad\\xff.txt`); pass the name back as shown.
     """
     ws = ctx.workspace
     with workspace_errors():
@@ -165,7 +167,8 @@ async def list_dir(args: ListDirArgs, ctx: ToolContext) -> ToolResult:
         entries = await ws.list_dir(path)
     if not entries:
         return ToolResult(f"({ws.display(path)} is empty.)")
-    lines = [e.name + "/" if e.is_dir else e.name for e in entries[:LIST_LIMIT]]
+    names = [(show_name(e.name), e.is_dir) for e in entries[:LIST_LIMIT]]
+    lines = [name + "/" if is_dir else name for name, is_dir in names]
     if len(entries) > LIST_LIMIT:
         lines.append(f"\n(Showing {LIST_LIMIT} of {len(entries)} entries; use glob to narrow.)")
     return ToolResult("\n".join(lines))

@@ -78,3 +78,40 @@ def test_lone_surrogate_in_a_non_stream_answer(
     result = cli(model_server, workspace, env, "run", "go")
     assert result.returncode == 0, result.stderr
     assert "plain \ufffd answer" in result.stdout
+
+
+def _tool_results(server: FakeModelServer) -> list[str]:
+    """The tool results the model got in its last request, in call order."""
+    body = json.loads(server.chat_requests[-1].raw_body.decode("utf-8"))
+    return [m["content"] for m in body["messages"] if m["role"] == "tool"]
+
+
+def test_a_non_utf8_file_name_round_trips_through_the_tools(
+    model_server: FakeModelServer,
+    workspace: Path,
+    env: dict[str, str],
+) -> None:
+    bad = workspace / "bad\udcff.txt"  # the name b"bad\xff.txt", as os.fsdecode spells it
+    bad.write_bytes(b"hello from the bad name\n")
+    shown = "bad\\xff.txt"  # what the tools show, and accept back
+    model_server.script(
+        tool_call_reply(
+            [
+                ("list_dir", {}),
+                ("glob", {"pattern": "**"}),
+                ("grep", {"pattern": "hello"}),
+                ("read_file", {"path": shown}),
+                ("edit_file", {"path": shown, "old_string": "hello", "new_string": "bye"}),
+            ]
+        ),
+        text_reply("done"),
+    )
+    result = cli(model_server, workspace, env, "run", "go", "--permission-mode", "auto")
+    assert result.returncode == 0, result.stderr
+    listed, globbed, grepped, read, edited = _tool_results(model_server)
+    assert shown in listed.splitlines()
+    assert shown in globbed.splitlines()
+    assert grepped.startswith(shown)
+    assert "hello from the bad name" in read
+    assert edited.startswith(f"Edited {shown}")
+    assert bad.read_bytes() == b"bye from the bad name\n"
