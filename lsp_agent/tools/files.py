@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from lsp_agent.agent.events import Diff
 from lsp_agent.safe_text import show_name
 from lsp_agent.tools.base import ToolContext, ToolError, ToolResult, tool
+from lsp_agent.tools.paging import MAX_LINE_CHARS, disk_window
 from lsp_agent.tools.text import (
     line_at,
     looks_line_numbered,
@@ -24,14 +25,12 @@ from lsp_agent.tools.text import (
     unified_diff,
 )
 from lsp_agent.workspace import (
-    BINARY_SNIFF_BYTES,
     Document,
     FileTooLarge,
     WorkspaceError,
 )
 
 DEFAULT_READ_LIMIT = 2000
-MAX_LINE_CHARS = 2000
 LIST_LIMIT = 1000
 _FOOTER_ROOM = 300  # characters kept free in the output budget for the closing note
 
@@ -79,8 +78,10 @@ async def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
             doc = await ws.read(path)
         except FileTooLarge as e:
             # Editors rarely hold such files, so page through the disk copy.
-            window, more = await asyncio.to_thread(_disk_window, e.path, args.offset, args.limit)
-            return ToolResult(_render(window, args.offset, None, more, _budget(ctx)))
+            window, more = await asyncio.to_thread(disk_window, e.path, args.offset, args.limit)
+            # Lines come clipped already (with a note on how much), so _render keeps them whole.
+            clipped = _render(window, args.offset, None, more, _budget(ctx), max_line=1 << 30)
+            return ToolResult(clipped)
     if not doc.exists:
         raise ToolError(await _not_found(ctx, path))
     lines = split_lines(doc.text)
@@ -100,11 +101,18 @@ def _budget(ctx: ToolContext) -> int:
     return ctx.settings.tools.output_limit - _FOOTER_ROOM
 
 
-def _render(window: list[str], first: int, total: int | None, more: bool, budget: int) -> str:
+def _render(
+    window: list[str],
+    first: int,
+    total: int | None,
+    more: bool,
+    budget: int,
+    max_line: int = MAX_LINE_CHARS,
+) -> str:
     """Numbered lines that fit the budget, so the agent loop never cuts a file mid-way."""
     out: list[str] = []
     used = 0
-    for entry in number_lines(window, first, MAX_LINE_CHARS):
+    for entry in number_lines(window, first, max_line):
         if out and used + len(entry) + 1 > budget:
             break
         out.append(entry)
@@ -114,24 +122,6 @@ def _render(window: list[str], first: int, total: int | None, more: bool, budget
         of = f" of {total}" if total is not None else ""
         out.append(f"\n(Showing lines {first}-{last}{of}. Use offset={last + 1} to read more.)")
     return "\n".join(out)
-
-
-def _disk_window(path: Path, offset: int, limit: int) -> tuple[list[str], bool]:
-    """Lines offset..offset+limit-1 of a large file, streamed; (lines, more remain)."""
-    with open(path, "rb") as f:
-        if b"\0" in f.read(BINARY_SNIFF_BYTES):
-            raise ToolError(f"{path.name} is a binary file; it cannot be read as text.")
-        f.seek(0)
-        window: list[str] = []
-        for number, raw in enumerate(f, 1):
-            if number < offset:
-                continue
-            if len(window) == limit:
-                return window, True
-            window.append(raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r"))
-    if not window:
-        raise ToolError(f"offset {offset} is past the end of {path.name}.")
-    return window, False
 
 
 async def _not_found(ctx: ToolContext, path: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from lsp_agent.agent.events import event_adapter
@@ -115,3 +116,56 @@ def test_a_non_utf8_file_name_round_trips_through_the_tools(
     assert "hello from the bad name" in read
     assert edited.startswith(f"Edited {shown}")
     assert bad.read_bytes() == b"bye from the bad name\n"
+
+
+_PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def _peak_rss_kb(server: FakeModelServer, workspace: Path, env: dict[str, str]) -> int:
+    """Peak RSS of one `lsp-agent run` (its own child of a fresh Python, so nothing else
+    the test process ran counts)."""
+    command = [LSP_AGENT, "run", "go", "--workspace", str(workspace), "--base-url"]
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, *command, server.base_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    return int(out.stdout)
+
+
+def test_read_file_of_a_huge_single_line_stays_bounded(
+    model_server: FakeModelServer,
+    workspace: Path,
+    env: dict[str, str],
+) -> None:
+    size = 50 * 1_048_576
+    huge = workspace / "huge.min.js"
+    with huge.open("wb") as f:
+        f.write(b"x" * size + b"\nsecond line\n")
+    calls = [
+        ("read_file", {"path": "huge.min.js"}),
+        ("read_file", {"path": "huge.min.js", "offset": 2}),
+        ("read_file", {"path": "huge.min.js", "offset": 9}),
+    ]
+    model_server.script(tool_call_reply(calls), text_reply("done"))
+    peak_huge = _peak_rss_kb(model_server, workspace, env)
+    results = _tool_results(model_server)
+    # The same run over a small file: the huge line may not add its size (or near it).
+    huge.write_bytes(b"x" * 3000 + b"\nsecond line\n")
+    model_server.clear()
+    model_server.script(tool_call_reply(calls), text_reply("done"))
+    peak_small = _peak_rss_kb(model_server, workspace, env)
+    assert peak_huge - peak_small < 25 * 1024, (peak_huge, peak_small)
+    first, second, past = results
+    assert first.startswith("     1\t" + "x" * 2000 + "... [line clipped: ")
+    assert f"{size - 2000} more bytes not shown]" in first
+    assert "     2\tsecond line" in first
+    assert second.startswith("     2\tsecond line")
+    assert "offset 9 is past the end of huge.min.js, which has 2 lines." in past
