@@ -132,6 +132,12 @@ class ToolSettings(_Group):
 class EditorSettings(_Group):
     follow_agent: bool = False
     save_before_shell: bool = True
+    apply_edit_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait for the editor to answer one workspace/applyEdit; then the "
+        "edit is withdrawn and the tool call fails.",
+    )
 
 
 class LocalSettings(_Group):

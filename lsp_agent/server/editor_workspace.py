@@ -3,7 +3,9 @@ through versioned `workspace/applyEdit`, so the user's unsaved text is never ove
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,6 +15,19 @@ from lsp_agent.workspace import DiskWorkspace, Document, StaleDocument
 
 ApplyEdit = Callable[[dict[str, Any]], Awaitable[tuple[bool, str | None]]]
 SaveDocuments = Callable[[list[str]], Awaitable[list[str]]]
+LateEdit = Callable[[str], None]  # a message for the user: an edit was applied late
+
+log = logging.getLogger(__name__)
+
+
+class EditTimeout(Exception):
+    """The editor did not answer a workspace/applyEdit in time; the request was withdrawn
+    ($/cancelRequest) but may still be answered: `late` resolves to whether it was applied."""
+
+    def __init__(self, seconds: float, late: asyncio.Future[bool]) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
+        self.late = late
 
 
 class OpenDocument(Protocol):
@@ -30,13 +45,18 @@ class EditorWorkspace(DiskWorkspace):
         *,
         save: SaveDocuments | None,
         position_encoding: str = "utf-16",
+        on_late: LateEdit | None = None,
     ) -> None:
         super().__init__(roots)
         self._documents = documents
         self._apply_edit = apply_edit
         self._save = save
         self._encoding = position_encoding
+        self._on_late = on_late
         self.edited_buffers: dict[str, Path] = {}  # uri -> path, edited through the editor
+        # Edits the editor has not answered (timed out): no other edit goes to that buffer
+        # until it does, so two edits never race for one version.
+        self._unanswered: dict[str, asyncio.Future[bool]] = {}
 
     def open_document(self, path: Path) -> OpenDocument | None:
         for doc in self._documents():
@@ -77,7 +97,17 @@ class EditorWorkspace(DiskWorkspace):
                 }
             ]
         }
-        applied, reason = await self._apply_edit({"edit": edit, "label": label})
+        name = self.display(before.path)
+        pending = self._unanswered.get(doc.uri)
+        if pending is not None and not pending.done():
+            raise StaleDocument(
+                f"An earlier edit to {name} is still unanswered by the editor; read the file "
+                "again later and redo the edit if it is not there."
+            )
+        try:
+            applied, reason = await self._apply_edit({"edit": edit, "label": label})
+        except EditTimeout as e:
+            return self._timed_out(e, doc.uri, before, new_text)
         if not applied:
             why = f" ({reason})" if reason else ""
             raise StaleDocument(
@@ -85,6 +115,42 @@ class EditorWorkspace(DiskWorkspace):
                 "changed in the editor. Read it again and redo the edit."
             )
         self.edited_buffers[doc.uri] = before.path
+
+    def _timed_out(self, e: EditTimeout, uri: str, before: Document, new_text: str) -> None:
+        """The truth after an unanswered edit. One WorkspaceEdit is applied whole or not at
+        all, so the buffer holds the old text, the new text, or the user's own change."""
+        name = self.display(before.path)
+        doc = self.open_document(before.path)
+        current = _normalize(doc.source)[0] if doc is not None else None
+        if current == new_text:  # applied, only the answer is missing: it is an edit
+            self.edited_buffers[uri] = before.path
+            return
+        self._unanswered[uri] = e.late
+
+        def answered(late: asyncio.Future[bool]) -> None:
+            self._unanswered.pop(uri, None)
+            if late.cancelled() or late.exception() is not None or not late.result():
+                return
+            # Applied after the model was told it was not: the buffer is the truth (the
+            # next read shows the edit); record it so it is saved before a shell, and tell
+            # the user, since the agent's account of that turn is now wrong.
+            self.edited_buffers[uri] = before.path
+            message = (
+                f"The editor applied the agent's edit to {name} after lsp-agent had stopped "
+                f"waiting for it ({e.seconds:g} s); the agent was told it failed."
+            )
+            log.warning("%s", message)
+            if self._on_late is not None:
+                self._on_late(message)
+
+        e.late.add_done_callback(answered)
+        unchanged = "nothing was changed" if current == before.text else "the buffer changed"
+        raise StaleDocument(
+            f"The editor did not answer the edit to {name} within {e.seconds:g} s "
+            f"(setting editor.applyEditTimeoutS); it was withdrawn and {unchanged}. If the "
+            "editor applies it anyway it applies the whole edit: read the file again before "
+            "redoing it."
+        )
 
     async def before_shell(self) -> str | None:
         """Agent edits in open buffers are unsaved: save them, or say so."""

@@ -28,7 +28,7 @@ from lsp_agent.agent.service import (
 from lsp_agent.server import local_model
 from lsp_agent.server import protocol as p
 from lsp_agent.server.diagnostics import diagnostics_tool, with_feedback
-from lsp_agent.server.editor_workspace import EditorWorkspace
+from lsp_agent.server.editor_workspace import EditorWorkspace, EditTimeout
 from lsp_agent.server.gate import EditorGate
 from lsp_agent.server.server import AgentServer
 from lsp_agent.server.sink import Progress, UpdateSink
@@ -173,15 +173,37 @@ def editor_workspace(ls: AgentServer) -> EditorWorkspace:
         lambda params: _apply_edit(ls, params),
         save=(lambda uris: _save(ls, uris)) if save else None,
         position_encoding=str(getattr(encoding, "value", encoding) or "utf-16"),
+        on_late=ls.show_error,
     )
 
 
 async def _apply_edit(ls: AgentServer, params: dict[str, Any]) -> tuple[bool, str | None]:
     msg_id = f"edit-{uuid.uuid4().hex[:12]}"
+    timeout = ls.config.editor.apply_edit_timeout_s
+    request = asyncio.ensure_future(ls.request("workspace/applyEdit", params, msg_id))
     try:
-        result = await ls.request("workspace/applyEdit", params, msg_id)
-    except JsonRpcException as e:  # an error, or an answer that could not be read
-        return False, f"the editor answered with an error: {e.message}"
+        await asyncio.wait({request}, timeout=timeout)
+    except asyncio.CancelledError:
+        request.cancel()
+        ls.notify("$/cancelRequest", {"id": msg_id})
+        raise
+    if not request.done():  # an editor that never answers must not hang the prompt
+        ls.notify("$/cancelRequest", {"id": msg_id})
+        late: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        request.add_done_callback(lambda r: late.set_result(_applied(r)[0]))
+        raise EditTimeout(timeout, late)
+    return _applied(request)
+
+
+def _applied(request: asyncio.Future[Any]) -> tuple[bool, str | None]:
+    if request.cancelled():
+        return False, "cancelled"
+    error = request.exception()
+    if isinstance(error, JsonRpcException):  # an error, or an answer that could not be read
+        return False, f"the editor answered with an error: {error.message}"
+    if error is not None:
+        raise error
+    result = request.result()
     if not isinstance(result, dict):
         return False, "no answer"
     return result.get("applied") is True, result.get("failureReason")

@@ -418,7 +418,7 @@ def make_client(editor: Editor) -> LanguageClient:
         return None if answer is None else t.MessageActionItem(title=answer)
 
     @client.feature(t.WORKSPACE_APPLY_EDIT)
-    def on_apply_edit(ls: LanguageClient, params: t.ApplyWorkspaceEditParams) -> Any:
+    async def on_apply_edit(ls: LanguageClient, params: t.ApplyWorkspaceEditParams) -> Any:
         raw = unstructure(params)
         editor.applied_edits.append(raw)
         if editor.before_edit:
@@ -426,9 +426,17 @@ def make_client(editor: Editor) -> LanguageClient:
         editor.changed()
         if editor.edit_answers:
             answer = editor.edit_answers.pop(0)
+            if isinstance(answer, asyncio.Future):  # held: "apply" (late) or an answer
+                try:
+                    answer = await asyncio.shield(answer)
+                except asyncio.CancelledError:  # $/cancelRequest: this editor ignores it
+                    editor.cancelled.append(t.WORKSPACE_APPLY_EDIT)
+                    editor.changed()
+                    answer = await asyncio.shield(answer)
             if isinstance(answer, Exception):
                 raise answer
-            return answer
+            if answer != "apply":
+                return answer
         if editor.refuse_edits:
             editor.refuse_edits -= 1
             return t.ApplyWorkspaceEditResult(applied=False, failure_reason="version mismatch")
