@@ -189,7 +189,7 @@ class AcpAgent:
         self, mode_id: str, session_id: str, **_: Any
     ) -> SetSessionModeResponse:
         live = await self._call(self.service.find(session_id))
-        self._set_mode(live, mode_id)
+        await self._set_mode(live, mode_id)
         await self._config_changed(live)
         return SetSessionModeResponse()
 
@@ -198,9 +198,9 @@ class AcpAgent:
     ) -> SetSessionConfigOptionResponse:
         live = await self._call(self.service.find(session_id))
         if config_id == options.MODE_OPTION:
-            self._set_mode(live, str(value))
+            await self._set_mode(live, str(value))
         elif config_id == options.MODEL_OPTION and isinstance(value, str) and value:
-            self.service.set_config(live, model=value)
+            await self._call(self.service.set_config(live, model=value))
         else:
             raise invalid(f"configId: no option {config_id!r} taking {value!r}")
         _, config = await self._config_changed(live)
@@ -224,6 +224,8 @@ class AcpAgent:
         self, live: LiveSession, text: str, views: dict[Path, str] | None = None
     ) -> PromptResponse:
         outbox, title = self._outbox(live), live.session.info.title
+        store = self.service.store
+        prior = (await store.session_usage(live.id)).cost_usd if store is not None else None
 
         async def parts(live: LiveSession) -> RunParts:
             fs = self.client.fs
@@ -237,7 +239,7 @@ class AcpAgent:
                     write=bool(fs and fs.write_text_file),
                     views=views,
                 ),
-                sink=AcpSink(outbox),
+                sink=AcpSink(outbox, prior),
                 gate=permission_gate(self.conn, live.id),
                 tools=default_tools(),
             )
@@ -293,11 +295,11 @@ class AcpAgent:
             options.config_options(settings, live.extras["models"]),
         )
 
-    def _set_mode(self, live: LiveSession, value: str) -> None:
+    async def _set_mode(self, live: LiveSession, value: str) -> None:
         mode = options.parse_mode(value)
         if mode is None:
             raise invalid(f"modeId: no mode {value!r} (one of {', '.join(options.MODES)})")
-        self.service.set_config(live, mode=mode)
+        await self._call(self.service.set_config(live, mode=mode))
 
     async def _config_changed(self, live: LiveSession) -> tuple[Any, list[Any]]:
         modes, config = await self._state(live)

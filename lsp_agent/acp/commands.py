@@ -64,7 +64,9 @@ async def _undo(agent: AcpAgent, live: LiveSession, arg: str) -> PromptResponse:
         changed = ", ".join(workspace.display(x) for x in result.conflicts)
         text = f"Nothing undone: changed since the agent's edit: {changed}"
     else:
-        text = f"Undone: {', '.join(names)}" if names else "Nothing to undo."
+        turns = int(arg or 1)
+        nothing = f"Nothing to undo: the agent changed no files in the last {turns} turn(s)."
+        text = f"Undone: {', '.join(names)}" if names else nothing
     _say(agent, live, text)
     return PromptResponse(stop_reason="end_turn")
 

@@ -15,7 +15,7 @@ from typing import Any
 from acp.schema import SessionNotification
 from pydantic import BaseModel
 
-from lsp_agent.agent.events import Compacted, Event
+from lsp_agent.agent.events import Compacted, Event, UsageUpdated
 from lsp_agent.agent.service import Sequencer
 from lsp_agent.server import protocol as p
 from lsp_agent.server.sink import Progress, UpdateSink
@@ -76,13 +76,17 @@ class Outbox:
 class AcpSink:
     """The engine's EventSink for one prompt: coalesced deltas (UpdateSink), then ACP."""
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, prior_cost: float | None = None) -> None:
         self._outbox = outbox
+        self._prior_cost = prior_cost or 0.0  # the session's earlier prompts: ACP's cost is
+        # the session's cumulative cost, the engine's is this prompt's
         self._frames = UpdateSink(
             outbox.session_id, self._framed, Sequencer(), Progress(None, None)
         )
 
     def emit(self, event: Event) -> None:
+        if isinstance(event, UsageUpdated) and event.cost_usd is not None and self._prior_cost:
+            event = event.model_copy(update={"cost_usd": event.cost_usd + self._prior_cost})
         self._frames.emit(event)
         if isinstance(event, Compacted):  # the LSP shows it as progress; ACP as a thought
             sizes = f"{event.tokens_before:,} → {event.tokens_after:,}"

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from lsp_agent.agent.events import Event, EventSink, RunFinished, UsageInfo
 from lsp_agent.agent.session import (
@@ -79,6 +79,18 @@ class SessionConfig:
 
     mode: PermissionMode | None = None
     model: str | None = None
+
+    def stored(self) -> dict[str, str]:
+        return {k: v for k, v in (("mode", self.mode), ("model", self.model)) if v is not None}
+
+    @classmethod
+    def restore(cls, stored: dict[str, Any]) -> SessionConfig:
+        """Stored choices, each kept only if still valid (a bad row never breaks a load)."""
+        mode, model = stored.get("mode"), stored.get("model")
+        return cls(
+            mode=mode if mode in get_args(PermissionMode) else None,
+            model=model if isinstance(model, str) and model else None,
+        )
 
     def apply(self, settings: Settings) -> Settings:
         if self.mode is not None:
@@ -188,6 +200,8 @@ class SessionService:
         fresh = LiveSession(session, seq=self.sequencer(session_id))
         if live is not None:  # reloaded: the client's choices stay
             fresh.config, fresh.extras = live.config, live.extras
+        else:  # first seen by this process: the choices stored with the session
+            fresh.config = SessionConfig.restore(await self.require_store().load_config(session_id))
         return self.keep(fresh)
 
     async def list_sessions(self, roots: Iterable[Path]) -> list[SessionInfo]:
@@ -217,13 +231,15 @@ class SessionService:
         await self.require_store().delete_session(session_id)
         self._sequencers.pop(session_id, None)
 
-    def set_config(
+    async def set_config(
         self, live: LiveSession, *, mode: PermissionMode | None = None, model: str | None = None
     ) -> SessionConfig:
+        """Change a session's choices and store them, so a restarted process keeps them."""
         if mode is not None:
             live.config.mode = mode
         if model is not None:
             live.config.model = model
+        await self.require_store().save_config(live.id, live.config.stored())
         return live.config
 
     # --- prompts -----------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from lsp_agent.agent.events import Event
 from lsp_agent.model.wire import Message, Usage
@@ -117,6 +117,12 @@ class AsyncSessionStore:
 
     async def touch(self, session_id: str) -> None:
         return await self.call(SessionStore.touch, session_id)
+
+    async def save_config(self, session_id: str, config: dict[str, Any]) -> None:
+        return await self.call(SessionStore.save_config, session_id, config)
+
+    async def load_config(self, session_id: str) -> dict[str, Any]:
+        return await self.call(SessionStore.load_config, session_id)
 
     async def delete_session(self, session_id: str) -> None:
         return await self.call(SessionStore.delete_session, session_id)

@@ -129,6 +129,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX checkpoints_by_session ON checkpoints (session_id, id)",
     ),
+    # 4: a session's client choices (permission mode, model) as one JSON object, so they
+    # survive a restart (ACP session/load and session/resume restore them). Self-contained:
+    # one new table, nothing else touched, so this step can be renumbered freely.
+    (
+        """CREATE TABLE session_config (
+            session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+            config     TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import string
@@ -181,6 +182,28 @@ class Sessions(StoreBase):
         self._update_session(
             session_id, "UPDATE sessions SET updated_at = ? WHERE id = ?", time.time()
         )
+
+    def save_config(self, session_id: str, config: dict[str, Any]) -> None:
+        """Keep a session's client choices (mode, model): a JSON object, replaced whole."""
+        with self._write() as conn:
+            self._require_session(conn, session_id)
+            conn.execute(
+                "INSERT INTO session_config (session_id, config) VALUES (?, ?)"
+                " ON CONFLICT (session_id) DO UPDATE SET config = excluded.config",
+                (session_id, json.dumps(config)),
+            )
+
+    def load_config(self, session_id: str) -> dict[str, Any]:
+        """A session's stored choices ({} when none were made or the row is unreadable)."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT config FROM session_config WHERE session_id = ?", (session_id,)
+            ).fetchone()
+        try:
+            config = json.loads(row[0]) if row else {}
+        except ValueError:
+            return {}
+        return config if isinstance(config, dict) else {}
 
     def _update_session(self, session_id: str, sql: str, value: object) -> None:
         with self._write() as conn:
