@@ -7,10 +7,11 @@ workspace view, event sink and permission gate.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lsp_agent.agent.budget import Budget
+from lsp_agent.agent.commands import expand_prompt
 from lsp_agent.agent.context import load_instructions, system_prompt
 from lsp_agent.agent.conversation import Conversation
 from lsp_agent.agent.events import Compacted, EventSink, RunFinished, UsageInfo
@@ -90,8 +91,12 @@ async def context_window(settings: Settings, model: ModelClient) -> int:
 
 async def prompt(store: AsyncSessionStore, session: Session, text: str, env: RunEnv) -> RunFinished:
     """Run one prompt (or a slash command) in a session, recording everything."""
+    typed = text
     try:
-        conversation, runner, sink, instructions = await _prepare(store, session, text, env)
+        if text.strip() not in SLASH_COMMANDS:
+            text, notes = await expand_prompt(text, session.root, env.workspace)
+            env = replace(env, notes=[*env.notes, *notes])
+        conversation, runner, sink, instructions = await _prepare(store, session, typed, env)
     except asyncio.CancelledError:  # cancelled before the loop took over: still a clean stop
         task = asyncio.current_task()
         if task is not None:

@@ -1,0 +1,186 @@
+"""Custom slash commands: prompt templates in `.lsp-agent/commands/*.md` (the workspace) and
+in the user's config folder (`~/.config/lsp-agent/commands`), as Claude Code has them.
+
+A file `review.md` is the command `/review`. An optional frontmatter block gives a
+`description:` (and an `argument-hint:`); the body is the prompt, where `$ARGUMENTS` is what
+follows the command and `$1`..`$9` its words. Workspace commands override the user's; the
+built-ins cannot be overridden. A bad file is skipped with a note, never an error.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shlex
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from lsp_agent.agent.mentions import expand_mentions
+from lsp_agent.workspace import Workspace
+
+# Every front end's built-ins: a file of one of these names is ignored, with a note.
+RESERVED = frozenset({"compact", "clear", "undo", "sessions", "help"})
+COMMANDS_DIR = Path(".lsp-agent") / "commands"
+MAX_FILE_BYTES = 64 * 1024  # a prompt template, not a document
+MAX_COMMANDS = 200  # per folder: the listing goes to every client
+NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+_POSITIONAL = re.compile(r"\$([1-9])")
+_SLASH = re.compile(r"/([A-Za-z0-9][\w.-]{0,63})(?:\s+(.*))?", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class CustomCommand:
+    name: str  # without the slash
+    description: str
+    template: str
+    source: str  # "workspace" or "user"
+    hint: str | None = None  # what the arguments are, for pickers
+
+
+@dataclass(frozen=True)
+class Commands:
+    found: dict[str, CustomCommand]
+    notes: list[str]  # files skipped, and why
+
+
+def user_commands_dir() -> Path:
+    return Path(platformdirs.user_config_dir("lsp-agent")) / "commands"
+
+
+def load_commands(root: Path, user_dir: Path | None = None) -> Commands:
+    """The custom commands of a workspace, the workspace's over the user's."""
+    notes: list[str] = []
+    found: dict[str, CustomCommand] = {}
+    folders = [(user_dir or user_commands_dir(), "user"), (root / COMMANDS_DIR, "workspace")]
+    for folder, source in folders:
+        found.update(_load_folder(folder, source, notes))
+    return Commands(dict(sorted(found.items())), notes)
+
+
+def _load_folder(folder: Path, source: str, notes: list[str]) -> dict[str, CustomCommand]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        notes.append(f"cannot list the {source} commands in {folder}: {e.strerror or e}")
+        return {}
+    found: dict[str, CustomCommand] = {}
+    for entry in entries:
+        if not entry.name.endswith(".md"):
+            continue
+        if len(found) >= MAX_COMMANDS:
+            notes.append(f"more than {MAX_COMMANDS} commands in {folder}: the rest are skipped")
+            break
+        shown = f"{folder}/{entry.name}"
+        name = entry.name[:-3].lower()
+        if not NAME.fullmatch(name):
+            notes.append(
+                f"command file {shown!r} skipped: a name is letters, digits, '-', '_' or '.'"
+            )
+            continue
+        if name in RESERVED:
+            notes.append(f"command file {shown} skipped: /{name} is a built-in command")
+            continue
+        try:
+            command = _read(Path(entry.path), name, source)
+        except CommandFileError as e:
+            notes.append(f"command file {shown} skipped: {e}")
+            continue
+        found[name] = command
+    return found
+
+
+class CommandFileError(Exception):
+    pass
+
+
+def _read(path: Path, name: str, source: str) -> CustomCommand:
+    # No symlinks out of the folder and no FIFOs: open without following, then check.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        reason = "it is a symlink" if e.errno == errno.ELOOP else (e.strerror or str(e))
+        raise CommandFileError(reason) from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CommandFileError("not a regular file")
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise CommandFileError(f"larger than {MAX_FILE_BYTES // 1024} KiB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CommandFileError(f"not UTF-8 (byte {e.start})") from None
+    meta, body = parse_frontmatter(text)
+    if not body.strip():
+        raise CommandFileError("the prompt is empty")
+    description = meta.get("description") or _first_line(body)
+    return CustomCommand(name, description, body.strip(), source, meta.get("argument-hint"))
+
+
+def parse_frontmatter(text: str) -> tuple[dict[str, str], str]:
+    """`---` / `key: value` lines / `---`, then the body. A block that never closes, or a
+    line that is not `key: value`, is an error (the user meant frontmatter)."""
+    text = text.replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 3)
+    if end < 0:
+        raise CommandFileError("the frontmatter's '---' block is never closed")
+    meta: dict[str, str] = {}
+    for i, line in enumerate(text[4:end].split("\n"), start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or " " in key.strip():
+            raise CommandFileError(f"frontmatter line {i} is not 'key: value'")
+        meta[key.strip().lower()] = value.strip().strip("\"'")
+    rest = text[end + 4 :]
+    return meta, rest.split("\n", 1)[1] if "\n" in rest else ""
+
+
+def _first_line(body: str) -> str:
+    line = next((x.strip() for x in body.splitlines() if x.strip()), "")
+    return line[:80] + ("…" if len(line) > 80 else "")
+
+
+def expand(command: CustomCommand, arguments: str) -> str:
+    """The template with its arguments; arguments it has no place for are appended."""
+    arguments = arguments.strip()
+    template = command.template
+    used = "$ARGUMENTS" in template or _POSITIONAL.search(template) is not None
+    try:
+        words = shlex.split(arguments)
+    except ValueError:  # an unclosed quote: words as typed
+        words = arguments.split()
+    text = template.replace("$ARGUMENTS", arguments)
+    text = _POSITIONAL.sub(lambda m: words[int(m[1]) - 1] if int(m[1]) <= len(words) else "", text)
+    if arguments and not used:
+        text += f"\n\n{arguments}"
+    return text
+
+
+def split_command(text: str) -> tuple[str, str] | None:
+    """(name, arguments) when the prompt starts with a slash command."""
+    match = _SLASH.fullmatch(text.strip())
+    return (match[1].lower(), match[2] or "") if match else None
+
+
+async def expand_prompt(text: str, root: Path, workspace: Workspace) -> tuple[str, list[str]]:
+    """A prompt as the model gets it: a custom command's template filled in, then its
+    @mentions attached. Notes say what was skipped (bad command files, unread mentions)."""
+    notes: list[str] = []
+    call = split_command(text)
+    if call is not None and call[0] not in RESERVED:
+        commands = load_commands(root)
+        command = commands.found.get(call[0])
+        if command is not None:
+            notes.extend(commands.notes)
+            text = expand(command, call[1])
+    mentioned = await expand_mentions(text, workspace)
+    return mentioned.text, notes + mentioned.notes
