@@ -65,6 +65,15 @@ class ModelSettings(_Group):
     read_timeout_s: float = Field(120.0, gt=0, description="Longest silence while streaming.")
     max_attempts: int = Field(4, ge=1, le=10, description="Attempts per request, retries included.")
     retry_budget_s: float = Field(60.0, gt=0, description="Total time retries may take.")
+    call_timeout_s: float = Field(
+        600.0, gt=0, description="Longest time one model call may take, streaming included."
+    )
+    max_line_mb: float = Field(
+        8.0, gt=0, description="Longest line (one SSE event) the model server may send, MB."
+    )
+    max_tool_args_kb: int = Field(
+        1024, ge=1, description="Largest arguments of one tool call, KB; larger are refused."
+    )
 
 
 class PermissionSettings(_Group):

@@ -42,16 +42,21 @@ class Budget:
     def add_usage(self, usage: Usage) -> None:
         self.usage = self.usage + usage
 
-    def exhausted(self) -> str | None:
-        """The name of the first limit reached, e.g. "maxCostUsd"; None while within budget."""
+    def exhausted(self, streaming_tokens: int = 0) -> str | None:
+        """The name of the first limit reached, e.g. "maxCostUsd"; None while within budget.
+
+        `streaming_tokens`: output of a stream still running, estimated (its usage comes at
+        its end, if ever), so a stream that never ends is held to the budget too."""
         lim, u = self.limits, self.usage
+        if streaming_tokens:
+            u = u + Usage(completion_tokens=streaming_tokens)
         checks = [
             ("maxModelCalls", lim.max_model_calls, self.model_calls),
             ("maxToolCalls", lim.max_tool_calls, self.tool_calls),
             ("maxInputTokens", lim.max_input_tokens, u.prompt_tokens),
             ("maxOutputTokens", lim.max_output_tokens, u.completion_tokens),
             ("maxTokens", lim.max_tokens, u.total_tokens),
-            ("maxCostUsd", lim.max_cost_usd, self.cost),
+            ("maxCostUsd", lim.max_cost_usd, cost_usd(u, self.price)),
             ("timeoutS", lim.timeout_s, self.elapsed_s),
         ]
         for name, limit, spent in checks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from lsp_agent.model.wire import (
     RetryNotice,
     TextChunk,
     ToolCall,
+    ToolCallChunk,
     Usage,
     UserMessage,
 )
@@ -137,6 +139,14 @@ async def _loop(
     overflowed = False
     tools = runner.tools.specs()
     summarize = summarizer(model, budget, conversation.window)
+    per_call = settings.model.max_output_tokens
+
+    def over(tokens: int) -> str | None:
+        # A server may ignore max_tokens, or never end: the limits hold during the stream.
+        if per_call is not None and tokens >= per_call:
+            return "length"
+        return budget.exhausted(streaming_tokens=tokens)
+
     while True:
         if settings.limits.max_turns is not None and budget.turns >= settings.limits.max_turns:
             return Stop("max_turns", limit="maxTurns")
@@ -146,7 +156,7 @@ async def _loop(
             sink.emit(compacted)
 
         try:
-            turn = await _stream_turn(model, conversation.messages, tools, sink)
+            turn, cut = await _stream_turn(model, conversation.messages, tools, sink, over)
         except ContextTooLong as e:
             if overflowed:
                 raise
@@ -167,6 +177,11 @@ async def _loop(
             conversation.counter.calibrate(conversation.messages, tools, turn.usage.prompt_tokens)
         estimate = conversation.estimate(tools)  # for servers that report no usage
         sink.emit(_usage_event(turn.usage, budget, conversation.window, estimate))
+        if cut is not None and cut != "length":  # a run limit stopped the stream
+            if turn.content.strip():  # keep what was received
+                await conversation.add(turn.to_message())
+                budget.turns += 1
+            return Stop("budget", limit=cut)
 
         if not (turn.content.strip() or turn.tool_calls) and empty_retries < MAX_EMPTY_RETRIES:
             empty_retries += 1
@@ -230,15 +245,31 @@ def summarizer(model: ModelClient, budget: Budget, window: int) -> Summarizer:
 
 
 async def _stream_turn(
-    model: ModelClient, history: list[Message], tools: list[dict[str, Any]], sink: EventSink
-) -> AssistantTurn:
+    model: ModelClient,
+    history: list[Message],
+    tools: list[dict[str, Any]],
+    sink: EventSink,
+    over: Callable[[int], str | None],
+) -> tuple[AssistantTurn, str | None]:
+    """The turn, and None; or, when `over(estimated output tokens)` names a limit mid-stream,
+    the text received so far (tool calls cut short are dropped) and that limit."""
+    text: list[str] = []
+    thought: list[str] = []
+    chars = 0
     async with contextlib.aclosing(model.turn(history, tools)) as events:  # closes the stream
         async for event in events:
             if isinstance(event, TextChunk):
                 sink.emit(TextDelta(text=event.text))
+                text.append(event.text)
+                chars += len(event.text)
             elif isinstance(event, ReasoningChunk):
                 sink.emit(ThoughtDelta(text=event.text))
+                thought.append(event.text)
+                chars += len(event.text)
+            elif isinstance(event, ToolCallChunk):
+                chars += len(event.arguments)
             elif isinstance(event, RetryNotice):
+                text, thought, chars = [], [], 0  # that attempt is void
                 sink.emit(
                     Retrying(
                         attempt=event.attempt,
@@ -248,7 +279,16 @@ async def _stream_turn(
                     )
                 )
             elif isinstance(event, AssistantTurn):
-                return event
+                return event, None
+            tokens = int(chars / BYTES_PER_TOKEN)
+            if tokens and (limit := over(tokens)):
+                cut = AssistantTurn(
+                    content="".join(text),
+                    reasoning="".join(thought),
+                    finish_reason="length",
+                    usage=Usage(completion_tokens=tokens),
+                )
+                return cut, limit
     raise ModelError("the model stream ended without a result")
 
 

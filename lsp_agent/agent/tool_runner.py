@@ -23,6 +23,7 @@ from lsp_agent.agent.events import (
 )
 from lsp_agent.config import Settings
 from lsp_agent.hooks import HookOutcome, Hooks, clip
+from lsp_agent.model.assemble import dropped_note
 from lsp_agent.model.wire import ToolCall, ToolMessage
 from lsp_agent.permissions import PermissionRequest, Permissions
 from lsp_agent.secrets import known_secrets, redactor
@@ -82,6 +83,8 @@ class ToolRunner:
             self.results[call.id] = await self.run_one(call)
 
     async def run_one(self, call: ToolCall) -> ToolMessage:
+        if (dropped := dropped_note(call.function.arguments)) is not None:
+            return self._finish(call, "failed", dropped)  # too large: the client dropped them
         tool = self.tools.get(call.function.name)
         if tool is None:
             known = ", ".join(self.tools.names())

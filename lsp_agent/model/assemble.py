@@ -6,10 +6,11 @@ Tool calls are only ever taken from `tool_calls`: JSON that a model writes into 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lsp_agent.model.think import Piece, ThinkSplitter
@@ -51,13 +52,44 @@ def normalize_finish(reason: str | None, has_tool_calls: bool) -> FinishReason:
     return "tool_calls" if out == "stop" and has_tool_calls else out
 
 
+# Stands in for arguments dropped for being too large (valid JSON: it goes back to the
+# server in the history); the tool runner answers such a call with `dropped_note`.
+_DROPPED = '{"$dropped": '
+
+
+def dropped_args(size: int, cap: int) -> str:
+    note = (
+        f"The arguments of this call were {size} characters, over the limit of {cap} "
+        f"(model.maxToolArgsKb), and were dropped unread. Send smaller arguments: split a "
+        f"large file into several smaller writes or edits."
+    )
+    return _DROPPED + json.dumps(note) + "}"
+
+
+def dropped_note(arguments: str) -> str | None:
+    """The tool error for a call whose arguments were dropped; None for any other call."""
+    if not arguments.startswith(_DROPPED):
+        return None
+    with contextlib.suppress(ValueError):
+        value = json.loads(arguments).get("$dropped")
+        return value if isinstance(value, str) else None
+    return None
+
+
 @dataclass
 class _Call:
     index: int
     id: str = ""
     name: str = ""
-    arguments: str = ""
+    # Fragments, joined once at the end: `+=` on a str is quadratic in the worst case.
+    parts: list[str] = field(default_factory=list)
+    size: int = 0  # characters received, kept or not
     name_done: bool = False  # once arguments flow, the name is complete
+
+    def arguments(self, cap: int | None) -> str:
+        if cap is not None and self.size > cap:
+            return dropped_args(self.size, cap)
+        return "".join(self.parts)
 
 
 class ToolCallAssembler:
@@ -65,14 +97,19 @@ class ToolCallAssembler:
 
     `id` and `function.name` may come once, or be repeated in every delta; a repeated name is
     not appended. A name split across deltas is joined, until arguments start to arrive.
+    Arguments past `max_args` characters are dropped as they come (only their size is kept),
+    and the call's arguments become a note saying so.
     """
 
-    def __init__(self, id_factory: Callable[[], str] = new_call_id) -> None:
+    def __init__(
+        self, id_factory: Callable[[], str] = new_call_id, max_args: int | None = None
+    ) -> None:
         self._calls: dict[int, _Call] = {}
         self._new_id = id_factory
+        self._max_args = max_args
 
     def feed(self, deltas: list[Any]) -> list[ToolCallChunk]:
-        changed: dict[int, _Call] = {}
+        changed: dict[int, tuple[_Call, list[str]]] = {}
         for position, raw in enumerate(deltas):
             if not isinstance(raw, Mapping):
                 continue
@@ -85,17 +122,23 @@ class ToolCallAssembler:
             args = fn.get("arguments")
             if isinstance(args, Mapping | list):  # some servers send an object, not text
                 args = json.dumps(args)
+            added = changed.setdefault(call.index, (call, []))[1]
             if isinstance(args, str) and args:
-                call.arguments += args
+                call.size += len(args)
+                if self._max_args is None or call.size <= self._max_args:
+                    call.parts.append(args)
+                    added.append(args)
+                elif call.parts:
+                    call.parts = []  # over the cap: free what was kept
                 call.name_done = True
-            if call.name:
-                changed[call.index] = call
         out = []
-        for call in changed.values():
+        for call, added in changed.values():
+            if not call.name:
+                continue
             call.id = call.id or self._new_id()
             out.append(
                 ToolCallChunk(
-                    index=call.index, id=call.id, name=call.name, arguments=call.arguments
+                    index=call.index, id=call.id, name=call.name, arguments="".join(added)
                 )
             )
         return out
@@ -131,7 +174,8 @@ class ToolCallAssembler:
             call.id = call.id or self._new_id()
             out.append(
                 ToolCall(
-                    id=call.id, function=FunctionCall(name=call.name, arguments=call.arguments)
+                    id=call.id,
+                    function=FunctionCall(name=call.name, arguments=call.arguments(self._max_args)),
                 )
             )
         return out
@@ -140,8 +184,10 @@ class ToolCallAssembler:
 class TurnBuilder:
     """Everything one attempt has received, turned into events and a final AssistantTurn."""
 
-    def __init__(self, id_factory: Callable[[], str] = new_call_id) -> None:
-        self.tools = ToolCallAssembler(id_factory)
+    def __init__(
+        self, id_factory: Callable[[], str] = new_call_id, max_tool_args: int | None = None
+    ) -> None:
+        self.tools = ToolCallAssembler(id_factory, max_tool_args)
         self._think = ThinkSplitter()
         self._content: list[str] = []
         self._reasoning: list[str] = []

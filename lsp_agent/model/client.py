@@ -20,7 +20,7 @@ from lsp_agent.config import ModelSettings
 from lsp_agent.model import errors
 from lsp_agent.model.assemble import TurnBuilder
 from lsp_agent.model.errors import ErrorContext, ModelError
-from lsp_agent.model.sse import SSEEvent, SSEParser
+from lsp_agent.model.sse import EventTooLarge, SSEEvent, SSEParser
 from lsp_agent.model.wire import HistoryJSON, Message, ModelEvent, RetryNotice, to_wire
 from lsp_agent.safe_text import clean_value, may_hold_surrogates
 
@@ -164,7 +164,10 @@ class ModelClient:
 
     async def _attempt(self, body: bytes, stream: bool) -> AsyncGenerator[ModelEvent, None]:
         url = f"{self._base}/chat/completions"
-        builder = TurnBuilder()
+        builder = TurnBuilder(max_tool_args=self.settings.max_tool_args_kb * 1024)
+        # The read timeout bounds each silence; this bounds the whole body (a server that
+        # streams forever). Checked around each read, never across a yield.
+        deadline = time.monotonic() + self.settings.call_timeout_s
         got_headers = False
         try:
             # `async with` closes the response on cancel or aclose(): the server sees it.
@@ -176,11 +179,12 @@ class ModelClient:
                     raise await self._status_error(resp)
                 ctype = resp.headers.get("content-type", "")
                 if stream and "text/event-stream" in ctype:
-                    async with aclosing(self._read_stream(resp, builder)) as sse:
+                    async with aclosing(self._read_stream(resp, builder, deadline)) as sse:
                         async for event in sse:
                             yield event
                 else:  # non-stream mode, or a server that ignored `stream`
-                    for event in self._read_json(await resp.aread(), builder):
+                    raw = await self._read_body(resp, deadline)
+                    for event in self._read_json(raw, builder):
                         yield event
         except (httpx.RequestError, httpx.InvalidURL) as e:
             if builder.finish_reason is None:
@@ -191,26 +195,66 @@ class ModelClient:
             yield event
         yield turn
 
+    @property
+    def _max_line(self) -> int:
+        return int(self.settings.max_line_mb * 1024 * 1024)
+
+    def _too_large(self) -> errors.MalformedStream:
+        return errors.MalformedStream(
+            f"The model server sent a line (one event) longer than {self.settings.max_line_mb:g} "
+            f"MB, so the answer was abandoned. Check the server; raise model.maxLineMb only "
+            f"if such answers are expected.",
+        )
+
+    def _timed_out(self) -> errors.CallTimeout:
+        return errors.CallTimeout(
+            f"The model call took longer than {self.settings.call_timeout_s:g} s "
+            f"(model.callTimeoutS), so it was stopped. The server may be generating without "
+            f"end; if it is just slow, raise model.callTimeoutS.",
+        )
+
+    async def _read_body(self, resp: httpx.Response, deadline: float) -> bytes:
+        """A non-stream body, capped in size and time like a stream."""
+        body = bytearray()
+        chunks = aiter(resp.aiter_bytes())
+        while True:
+            try:
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return bytes(body)
+            except TimeoutError:
+                raise self._timed_out() from None
+            body += chunk
+            if len(body) > self._max_line:
+                raise self._too_large()
+
     async def _read_stream(
-        self, resp: httpx.Response, builder: TurnBuilder
+        self, resp: httpx.Response, builder: TurnBuilder, deadline: float
     ) -> AsyncGenerator[ModelEvent, None]:
-        parser = SSEParser()
+        parser = SSEParser(self._max_line)
         done = False
-        lines = _lines(resp)
-        async for line in lines:
-            event = parser.feed(line)
-            if event is None:
-                continue
-            if event.data.strip() == "[DONE]":
-                done = True
-                break
-            for out in self._handle_event(event, builder):
-                yield out
+        lines = _lines(resp, self._max_line, deadline)
+        try:
+            async for line in lines:
+                if line is None:
+                    raise self._timed_out()
+                event = parser.feed(line)
+                if event is None:
+                    continue
+                if event.data.strip() == "[DONE]":
+                    done = True
+                    break
+                for out in self._handle_event(event, builder):
+                    yield out
+        except (LineTooLong, EventTooLarge):
+            raise self._too_large() from None
         if done:  # read the body's end, so the connection can serve the next turn
-            with contextlib.suppress(TimeoutError, httpx.HTTPError):
+            with contextlib.suppress(TimeoutError, httpx.HTTPError, LineTooLong):
                 async with asyncio.timeout(DRAIN_S):
-                    async for _ in lines:
-                        pass
+                    async for rest in lines:
+                        if rest is None:
+                            break
         if not done:
             last = parser.flush()
             if last is not None and last.data.strip() == "[DONE]":
@@ -379,28 +423,58 @@ class ModelClient:
         return next((n for n in map(_positive, candidates) if n), None)
 
 
-async def _lines(resp: httpx.Response) -> AsyncGenerator[str, None]:
-    """The body's lines. Servers often write one token per packet, and waking up for each
-    costs far more than handling it: after a chunk we had to wait for, pause READ_GAP_S so
-    the next tokens gather in the socket. The editor sees ~35 ms frames anyway."""
+class LineTooLong(Exception):
+    pass
+
+
+async def _lines(
+    resp: httpx.Response, max_line: int, deadline: float
+) -> AsyncGenerator[str | None, None]:
+    """The body's lines, then None if `deadline` (time.monotonic) passed before its end.
+
+    Servers often write one token per packet, and waking up for each costs far more than
+    handling it: after a chunk we had to wait for, pause READ_GAP_S so the next tokens
+    gather in the socket. The editor sees ~35 ms frames anyway.
+
+    A line without its newline is held as a list of pieces, joined once: re-joining it at
+    every chunk is quadratic (a 64 MB line took 49 s). Past `max_line` characters the
+    stream is abandoned with MalformedStream (raised by the caller from LineTooLong)."""
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    pending = ""
+    pending: list[str] = []  # pieces of the line so far, none holding a newline
+    held = 0
     chunks = aiter(resp.aiter_bytes())
     while True:
         asked = time.monotonic()
         try:
-            chunk = await anext(chunks)
+            async with asyncio.timeout(deadline - asked):
+                chunk = await anext(chunks)
         except StopAsyncIteration:
             break
+        except TimeoutError:
+            yield None
+            return
         waited = time.monotonic() - asked
-        *lines, pending = (pending + decoder.decode(chunk)).split("\n")
-        for line in lines:
-            yield line.removesuffix("\r")
+        text = decoder.decode(chunk)
+        if "\n" in text:
+            first, *lines, rest = text.split("\n")
+            pending.append(first)
+            if held + len(first) > max_line:
+                raise LineTooLong
+            yield "".join(pending).removesuffix("\r")
+            for line in lines:
+                yield line.removesuffix("\r")
+            pending, held = [rest], len(rest)
+        else:
+            pending.append(text)
+            held += len(text)
+        if held > max_line:
+            raise LineTooLong
         if waited > IDLE_READ_S:  # the stream trickles: let it pile up a little
             await asyncio.sleep(READ_GAP_S)
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending.removesuffix("\r")
+    pending.append(decoder.decode(b"", final=True))
+    last = "".join(pending)
+    if last:
+        yield last.removesuffix("\r")
 
 
 @functools.cache

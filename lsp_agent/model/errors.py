@@ -114,6 +114,10 @@ class MalformedStream(ModelError):
     pass
 
 
+class CallTimeout(ModelError):
+    """One call ran past model.callTimeoutS; retrying would likely take as long again."""
+
+
 # --- building errors from responses ---------------------------------------------------
 
 

@@ -157,7 +157,7 @@ class ReasoningChunk(BaseModel):
 
 
 class ToolCallChunk(BaseModel):
-    """A tool call became known (name) or grew (arguments); `arguments` is the total so far."""
+    """A tool call became known (name) or grew: `arguments` is the text this delta added."""
 
     kind: Literal["tool_call"] = "tool_call"
     index: int

@@ -85,6 +85,7 @@ class FakeResponse:
     empty: bool = False  # answer with this status and an empty body
     chunked: bool = True  # SSE framing: chunked encoding, else delimited by closing
     repeat: bool = False  # stay at the head of the script: serve this for every request
+    forever: bool = False  # after the chunks, resend the last one until the client leaves
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v != _DEFAULTS[k]}
@@ -235,6 +236,27 @@ def _finish(
     return FakeResponse(chunks=chunks, done=done, headers=headers, **response)
 
 
+def endless_reply(piece: str = "la ", *, per_chunk: int = 1) -> FakeResponse:
+    """A text stream that never finishes: `piece` * per_chunk per chunk, until the client
+    leaves (a model looping on one token, ignoring max_tokens)."""
+    return FakeResponse(
+        chunks=[
+            chunk({"role": "assistant", "content": None}),
+            chunk({"content": piece * per_chunk}),
+        ],
+        forever=True,
+    )
+
+
+def huge_line_reply(size: int) -> FakeResponse:
+    """A stream whose second event is one `data:` line of `size` characters with no newline
+    after it, then the end of the body."""
+    return FakeResponse(
+        chunks=[chunk({"role": "assistant", "content": None}), {RAW: "data: " + "a" * size}],
+        done=False,
+    )
+
+
 def error_reply(
     status: int,
     message: str,
@@ -308,6 +330,8 @@ _BUILDERS: dict[str, Callable[..., FakeResponse]] = {
     "text_reply": text_reply,
     "tool_call_reply": tool_call_reply,
     "error_reply": error_reply,
+    "endless_reply": endless_reply,
+    "huge_line_reply": huge_line_reply,
     "context_overflow_reply": context_overflow_reply,
     "json_reply": json_reply,
     "replay": replay,
@@ -723,7 +747,8 @@ class FakeModelServer:
             headers["Connection"] = "close"
         await conn.send(_head(r.status, headers))
         chunks = list(r.chunks or [])
-        events = [_event(c) for c in chunks] + (["data: [DONE]\n\n"] if r.done else [])
+        done = r.done and not r.forever
+        events = [_event(c) for c in chunks] + (["data: [DONE]\n\n"] if done else [])
         for n, event in enumerate(events):
             if n == r.cut_after:
                 return False  # abrupt close: no terminating chunk, no [DONE]
@@ -733,6 +758,12 @@ class FakeModelServer:
                 await conn.pause(r.delay_s)
             data = event.encode()
             await conn.send(_frame(data) if r.chunked else data)
+        if r.forever and events:  # an endless stream: only the client can end it
+            frame = events[-1].encode()
+            frame = _frame(frame) if r.chunked else frame
+            while True:
+                await conn.send(frame)
+                await asyncio.sleep(0)  # let the disconnect watcher run
         if r.cut_after is not None and r.cut_after >= len(events):
             return False
         if r.stall_after is not None and r.stall_after >= len(events):

@@ -304,7 +304,10 @@ async def test_hundreds_of_greps_in_one_turn_all_finish(harness: Harness) -> Non
 
 
 async def test_write_file_refuses_content_over_the_cap(harness: Harness) -> None:
-    harness.overrides = {"tools": {"maxWriteMb": 1}, "model": {"contextWindow": 10_000_000}}
+    harness.overrides = {
+        "tools": {"maxWriteMb": 1},
+        "model": {"contextWindow": 10_000_000, "maxToolArgsKb": 4096},
+    }
     big = "x" * (1_048_576 + 10)
     harness.server.script(
         tool_call_reply([("write_file", {"path": "big.txt", "content": big})], chunk_size=65536),

@@ -87,11 +87,11 @@ def test_object_arguments_are_dumped() -> None:
     assert a.calls() == [call("c", "f", '{"k": 1}')]
 
 
-def test_nameless_call_is_dropped_and_events_report_totals() -> None:
+def test_nameless_call_is_dropped_and_events_report_what_each_delta_added() -> None:
     a = ids()
     assert a.feed([fn(3, args="{}")]) == []
     events = a.feed([fn(0, name="f", id="c", args="{")]) + a.feed([fn(0, args="}")])
-    assert [(e.id, e.name, e.arguments) for e in events] == [("c", "f", "{"), ("c", "f", "{}")]
+    assert [(e.id, e.name, e.arguments) for e in events] == [("c", "f", "{"), ("c", "f", "}")]
     assert a.calls() == [call("c", "f", "{}")]
 
 
