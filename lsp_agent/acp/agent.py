@@ -136,7 +136,8 @@ class AcpAgent:
         state = await self._state(live)
         self._outbox(live).send_update(
             AvailableCommandsUpdate(
-                session_update="available_commands_update", available_commands=options.commands()
+                session_update="available_commands_update",
+                available_commands=options.commands(live.session.root),
             )
         )
         return NewSessionResponse(
@@ -282,7 +283,8 @@ class AcpAgent:
     def _announce(self, live: LiveSession) -> None:
         self._outbox(live).send_update(
             AvailableCommandsUpdate(
-                session_update="available_commands_update", available_commands=options.commands()
+                session_update="available_commands_update",
+                available_commands=options.commands(live.session.root),
             )
         )
 

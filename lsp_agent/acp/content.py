@@ -1,6 +1,7 @@
 """An ACP prompt's content blocks -> the engine's prompt text, plus the editor's views.
 
-Text is taken as is; a resource link is named; an embedded text resource is the editor's
+Text is taken as is; a resource link to a workspace file becomes an @mention (attached by the
+engine), any other is named; an embedded text resource is the editor's
 buffer: its text goes into the prompt, and the agent's reads of that file see it."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from acp.schema import (
     TextResourceContents,
 )
 
+from lsp_agent.agent.mentions import attachment, mention
 from lsp_agent.server.uris import NotAFileUri, uri_to_path
 from lsp_agent.workspace import DiskWorkspace, WorkspaceError
 
@@ -27,11 +29,25 @@ def invalid(message: str) -> RequestError:
 def prompt_text(blocks: list[Any], workspace: DiskWorkspace) -> tuple[str, dict[Path, str]]:
     parts: list[str] = []
     views: dict[Path, str] = {}
+    embedded = {
+        _workspace_path(b.resource.uri, workspace)
+        for b in blocks
+        if isinstance(b, EmbeddedResourceContentBlock) and hasattr(b.resource, "text")
+    }
     for i, block in enumerate(blocks):
         if isinstance(block, TextContentBlock):
             parts.append(block.text)
         elif isinstance(block, ResourceContentBlock):
-            parts.append(f"[{block.name or block.uri}]({block.uri})")
+            # A workspace file the client only links (Zed's @file) is attached like an
+            # @mention, unless the prompt embeds its text too.
+            linked = _workspace_path(block.uri, workspace)
+            written = None
+            if linked is not None and linked not in embedded:
+                written = mention(workspace.display(linked))
+            if written is not None:
+                parts.append(written)
+            else:
+                parts.append(f"[{block.name or block.uri}]({block.uri})")
         elif isinstance(block, EmbeddedResourceContentBlock):
             resource = block.resource
             if not isinstance(resource, TextResourceContents):
@@ -40,8 +56,7 @@ def prompt_text(blocks: list[Any], workspace: DiskWorkspace) -> tuple[str, dict[
             name = workspace.display(path) if path is not None else resource.uri
             if path is not None:
                 views[path] = resource.text
-            fence = "````" if "```" in resource.text else "```"
-            parts.append(f"{name} (the editor's current text):\n{fence}\n{resource.text}\n{fence}")
+            parts.append(attachment(name, resource.text, "the editor's current text"))
         else:
             kind = getattr(block, "type", type(block).__name__)
             raise invalid(f"prompt.{i}: {kind} content is not supported (see promptCapabilities)")

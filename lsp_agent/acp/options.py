@@ -4,6 +4,7 @@ slash commands it can offer."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, get_args
 
 from acp.schema import (
@@ -16,6 +17,7 @@ from acp.schema import (
     UnstructuredCommandInput,
 )
 
+from lsp_agent.agent.commands import RESERVED, load_commands
 from lsp_agent.config import PermissionMode, Settings
 
 MODE_OPTION = "mode"
@@ -34,14 +36,21 @@ COMMANDS: dict[str, str] = {
     "undo": "Revert the agent's file changes of the last turn (or of N turns: /undo N)",
     "sessions": "List this workspace's stored sessions",
 }
+assert set(COMMANDS) <= RESERVED  # a custom command can never shadow a built-in
 
 
-def commands() -> list[AvailableCommand]:
+def commands(root: Path | None = None) -> list[AvailableCommand]:
+    """The built-ins, then the workspace's and the user's custom commands."""
     hint = AvailableCommandInput(UnstructuredCommandInput(hint="number of turns"))
-    return [
+    found = [
         AvailableCommand(name=name, description=text, input=hint if name == "undo" else None)
         for name, text in COMMANDS.items()
     ]
+    custom = load_commands(root).found.values() if root is not None else []
+    for c in custom:
+        given = AvailableCommandInput(UnstructuredCommandInput(hint=c.hint)) if c.hint else None
+        found.append(AvailableCommand(name=c.name, description=c.description, input=given))
+    return found
 
 
 def modes(current: PermissionMode) -> SessionModeState:

@@ -16,8 +16,9 @@ FILE_CAP = 100_000  # characters attached of one file
 TOTAL_CAP = 200_000
 # After a space (or at the start), so e-mail addresses and `a@b` are not mentions; a
 # quoted form takes paths with spaces. A trailing `.`/`,`/`)` is punctuation, not the path.
+_BARE = re.compile(r"[\w./~+-]*[\w/~+-]")
 _MENTION = re.compile(
-    r'(?<!\S)@(?:"(?P<quoted>[^"\n]+)"|(?P<bare>[\w./~+-]*[\w/~+-]))'
+    r'(?<!\S)@(?:"(?P<quoted>[^"\n]+)"|(?P<bare>' + _BARE.pattern + "))"
     r"(?::(?P<start>\d+)(?:-(?P<end>\d+))?)?"
 )
 
@@ -32,7 +33,16 @@ class Expanded:
 def attachment(name: str, text: str, what: str) -> str:
     """How a file's text is put into a prompt (an ACP embedded resource too)."""
     fence = "````" if "```" in text else "```"
+    text = text.removesuffix("\n")  # the fence closes the last line
     return f"{name} ({what}):\n{fence}\n{text}\n{fence}"
+
+
+def mention(name: str) -> str | None:
+    """How a front end writes a mention of a workspace file into the prompt text (None
+    for a name no mention can spell)."""
+    if _BARE.fullmatch(name):
+        return f"@{name}"
+    return None if '"' in name or "\n" in name else f'@"{name}"'
 
 
 async def expand_mentions(text: str, workspace: Workspace) -> Expanded:
