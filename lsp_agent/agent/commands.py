@@ -16,6 +16,7 @@ import shlex
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 
@@ -28,6 +29,7 @@ COMMANDS_DIR = Path(".lsp-agent") / "commands"
 MAX_FILE_BYTES = 64 * 1024  # a prompt template, not a document
 MAX_COMMANDS = 200  # per folder: the listing goes to every client
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+Source = Literal["workspace", "user"]
 _POSITIONAL = re.compile(r"\$([1-9])")
 _SLASH = re.compile(r"/([A-Za-z0-9][\w.-]{0,63})(?:\s+(.*))?", re.DOTALL)
 
@@ -37,7 +39,7 @@ class CustomCommand:
     name: str  # without the slash
     description: str
     template: str
-    source: str  # "workspace" or "user"
+    source: Source
     hint: str | None = None  # what the arguments are, for pickers
 
 
@@ -55,13 +57,16 @@ def load_commands(root: Path, user_dir: Path | None = None) -> Commands:
     """The custom commands of a workspace, the workspace's over the user's."""
     notes: list[str] = []
     found: dict[str, CustomCommand] = {}
-    folders = [(user_dir or user_commands_dir(), "user"), (root / COMMANDS_DIR, "workspace")]
+    folders: list[tuple[Path, Source]] = [
+        (user_dir or user_commands_dir(), "user"),
+        (root / COMMANDS_DIR, "workspace"),
+    ]
     for folder, source in folders:
         found.update(_load_folder(folder, source, notes))
     return Commands(dict(sorted(found.items())), notes)
 
 
-def _load_folder(folder: Path, source: str, notes: list[str]) -> dict[str, CustomCommand]:
+def _load_folder(folder: Path, source: Source, notes: list[str]) -> dict[str, CustomCommand]:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except FileNotFoundError:
@@ -99,7 +104,7 @@ class CommandFileError(Exception):
     pass
 
 
-def _read(path: Path, name: str, source: str) -> CustomCommand:
+def _read(path: Path, name: str, source: Source) -> CustomCommand:
     # No symlinks out of the folder and no FIFOs: open without following, then check.
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

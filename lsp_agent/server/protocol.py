@@ -20,6 +20,7 @@ SESSION_CANCEL = "agent/session/cancel"
 SESSION_LIST = "agent/session/list"
 SESSION_LOAD = "agent/session/load"
 SESSION_UNDO = "agent/session/undo"
+COMMANDS_LIST = "agent/commands"
 # server -> client
 SESSION_UPDATE = "agent/session/update"
 REQUEST_PERMISSION = "agent/session/request_permission"
@@ -178,6 +179,22 @@ class UndoParams(Wire):
 class UndoResult(Wire):
     reverted_uris: list[str]
     conflicts: list[str]
+
+
+class ListCommandsParams(Wire):
+    cwd: str | None = Field(None, description="Workspace folder path or URI; default: the root.")
+
+
+class SlashCommand(Wire):
+    name: str = Field(description="Without the slash: the prompt `/name args` runs it.")
+    description: str
+    source: Literal["builtin", "workspace", "user"]
+    hint: str | None = Field(None, description="What the arguments are, for a picker.")
+
+
+class ListCommandsResult(Wire):
+    commands: list[SlashCommand]
+    notes: list[str] = Field(default_factory=list, description="Command files skipped, and why.")
 
 
 # --- server -> client: session updates ---------------------------------------------
@@ -404,6 +421,7 @@ METHODS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {
     SESSION_LIST: (ListSessionsParams, ListSessionsResult),
     SESSION_LOAD: (SessionIdParams, LoadSessionResult),
     SESSION_UNDO: (UndoParams, UndoResult),
+    COMMANDS_LIST: (ListCommandsParams, ListCommandsResult),
     SESSION_UPDATE: (SessionUpdateParams, None),
     REQUEST_PERMISSION: (RequestPermissionParams, RequestPermissionResult),
     GET_DIAGNOSTICS: (GetDiagnosticsParams, GetDiagnosticsResult),

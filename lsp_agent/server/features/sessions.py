@@ -1,4 +1,5 @@
-"""`agent/session/*`: new, prompt, cancel, list, load, undo. Handlers parse, delegate, dump.
+"""`agent/session/*`: new, prompt, cancel, list, load, undo; `agent/commands`.
+Handlers parse, delegate, dump.
 
 The adapter (`operations`, over the engine's session service) is imported inside each
 handler: starting the daemon must not load the engine (it is warmed up after `initialized`).
@@ -52,3 +53,24 @@ def register(server: AgentServer) -> None:
         from lsp_agent.server import operations as ops
 
         return await ops.undo_turns(ls, parse(p.UndoParams, params))
+
+    @server.feature(p.COMMANDS_LIST)
+    async def commands_list(ls: AgentServer, params: Any) -> dict[str, Any]:
+        from lsp_agent.agent.commands import load_commands
+        from lsp_agent.server import operations as ops
+
+        args = parse(p.ListCommandsParams, params)
+        custom = load_commands(ops.cwd(ls, args.cwd))
+        listed = [p.SlashCommand(name=n, description=d, source="builtin") for n, d in BUILTINS]
+        listed += [
+            p.SlashCommand(name=c.name, description=c.description, source=c.source, hint=c.hint)
+            for c in custom.found.values()
+        ]
+        return p.ListCommandsResult(commands=listed, notes=custom.notes).dump()
+
+
+# What a prompt over LSP can start with (undo is its own request, agent/session/undo).
+BUILTINS = (
+    ("compact", "Summarize the conversation now, to free context"),
+    ("clear", "Start the model afresh (the transcript is kept)"),
+)
