@@ -8,6 +8,7 @@ busy timeout, and short `BEGIN IMMEDIATE` transactions for every write, so two p
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -138,6 +139,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             config     TEXT NOT NULL
         )""",
     ),
+    # 5: large snapshots are stored compressed; '' is raw bytes (every blob before 5).
+    ("ALTER TABLE blobs ADD COLUMN encoding TEXT NOT NULL DEFAULT ''",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -243,6 +246,51 @@ def migrate(conn: sqlite3.Connection, path: Path, target: int = SCHEMA_VERSION) 
     return max(version, target)
 
 
+@functools.cache
+def expected_schema(version: int) -> dict[str, frozenset[str]]:
+    """Table -> column names that MIGRATIONS[:version] create (built in memory, so it can
+    never drift from them)."""
+    scratch = sqlite3.connect(":memory:")
+    try:
+        for step in MIGRATIONS[:version]:
+            for statement in step:
+                scratch.execute(statement)
+        return _schema(scratch)
+    finally:
+        scratch.close()
+
+
+def _schema(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
+    tables = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        t: frozenset(str(r[0]) for r in conn.execute("SELECT name FROM pragma_table_info(?)", (t,)))
+        for t in tables
+    }
+
+
+def _refuse_damaged(conn: sqlite3.Connection, version: int, path: Path) -> None:
+    """Refuse, before any write, a store missing a table or column its version should have
+    (say a table someone dropped): writing to it would fail half-way through a run."""
+    found = _schema(conn)
+    missing = []
+    for table, columns in sorted(expected_schema(version).items()):
+        if table not in found:
+            missing.append(f"table {table}")
+        else:
+            missing.extend(f"column {table}.{c}" for c in sorted(columns - found[table]))
+    if missing:
+        raise StoreError(
+            f"the session store {path} is damaged: schema version {version} but it lacks "
+            f"{', '.join(missing)}. {_move_aside_hint(path)}",
+            path,
+        )
+
+
 def _enable_wal(conn: sqlite3.Connection) -> None:
     """Switch to WAL (a setting stored in the file, so normally only its creator does it).
 
@@ -287,6 +335,7 @@ def open_connection(path: Path, target: int = SCHEMA_VERSION) -> sqlite3.Connect
                 + _move_aside_hint(path),
                 path,
             )
+        _refuse_damaged(conn, version, path)
         _enable_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")

@@ -7,7 +7,9 @@ import json
 import os
 import sqlite3
 import time
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -83,39 +85,67 @@ def _change(row: tuple[Any, ...]) -> FileChange:
     )
 
 
-def _put(conn: sqlite3.Connection, blob: tuple[str, bytes] | None) -> str | None:
+COMPRESS_ABOVE = 4096  # bytes; smaller snapshots are stored as they are
+_ZLIB = "zlib"
+
+
+def _put(conn: sqlite3.Connection, blob: _Blob | None) -> str | None:
     if blob is None:
         return None
-    sha, data = blob
     # Same content, same key: stored once however many changes refer to it.
     conn.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?, ?, ?)", (sha, len(data), data)
+        "INSERT OR IGNORE INTO blobs (sha256, size, data, encoding) VALUES (?, ?, ?, ?)",
+        (blob.sha, blob.size, blob.stored, blob.encoding),
     )
-    return sha
+    return blob.sha
 
 
-def _hashed(content: Content | None) -> tuple[str, bytes] | None:
-    if content is None:
-        return None
-    data = _bytes(content)
-    return hashlib.sha256(data).hexdigest(), data
+@dataclass(frozen=True)
+class _Blob:
+    sha: str
+    size: int  # of the content itself
+    stored: bytes  # what goes in the row
+    encoding: str  # "" (raw) or "zlib"
+
+
+def _blob(data: bytes) -> _Blob:
+    """Hashed, and compressed when that pays (done outside the write lock)."""
+    sha = hashlib.sha256(data).hexdigest()
+    if len(data) > COMPRESS_ABOVE:
+        packed = zlib.compress(data, 6)
+        if len(packed) < len(data) * 0.9:
+            return _Blob(sha, len(data), packed, _ZLIB)
+    return _Blob(sha, len(data), data, "")
+
+
+def _hashed(content: Content | None) -> _Blob | None:
+    return None if content is None else _blob(_bytes(content))
 
 
 class Snapshots(StoreBase):
     def put_blob(self, content: Content) -> str:
         """Store a snapshot; returns its sha256. Unreferenced blobs go at the next gc."""
-        data = _bytes(content)
-        sha = hashlib.sha256(data).hexdigest()
+        blob = _blob(_bytes(content))
         with self._write() as conn:
-            _put(conn, (sha, data))
-        return sha
+            _put(conn, blob)
+        return blob.sha
 
     def read_blob(self, sha256: str) -> bytes:
         with self._read() as conn:
-            row = conn.execute("SELECT data FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+            row = conn.execute(
+                "SELECT data, encoding FROM blobs WHERE sha256 = ?", (sha256,)
+            ).fetchone()
         if row is None:
             raise StoreError(f"no snapshot {sha256} in {self.path}", self.path)
-        return bytes(row[0])
+        data, encoding = bytes(row[0]), row[1]
+        if encoding == _ZLIB:
+            return zlib.decompress(data)
+        if encoding:
+            raise StoreError(
+                f"snapshot {sha256} in {self.path} has an unknown encoding {encoding!r}",
+                self.path,
+            )
+        return data
 
     def record_change(
         self,

@@ -1,0 +1,64 @@
+"""The session store against unlucky input: large snapshots stay small on disk, and a store
+lsp-agent cannot use is refused before anything is written to it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.e2e import test_cli_sessions as sessions
+from tests.e2e.test_cli_sessions import lsp, run
+from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
+
+workspace, state, env = sessions.workspace, sessions.state, sessions.env  # the same fixtures
+
+
+def test_large_snapshots_are_compressed_and_undo_restores_them(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str], state: Path
+) -> None:
+    big = workspace / "big.txt"
+    original = b"".join(
+        b"line %07d of a generated, compressible file\n" % i for i in range(110_000)
+    )
+    assert 4_500_000 < len(original) < 5_242_880  # under the whole-read limit
+    big.write_bytes(original)
+    model_server.script(text_reply("hello"))
+    run(model_server, env, workspace, "warm up")  # the store exists, with one session
+    edit = {"path": "big.txt", "old_string": "line 0000000", "new_string": "LINE 0"}
+    model_server.script(tool_call_reply([("edit_file", edit)]), text_reply("edited"))
+    result = run(model_server, env, workspace, "edit it", "--continue")
+    assert result.returncode == 0, result.stderr
+    assert big.read_bytes() != original
+    # Two snapshots (before and after) of ~5.2 MB each: stored raw that is ~10 MB. (The
+    # edit's events still carry the diff's texts: see bench/RESULTS.md.)
+    with sqlite3.connect(state / "sessions.db") as conn:
+        sizes, stored = conn.execute("SELECT sum(size), sum(length(data)) FROM blobs").fetchone()
+    assert sizes > 10_000_000 and stored < 1_000_000, (sizes, stored)
+    undone = lsp(env, workspace, "undo")
+    assert undone.returncode == 0, undone.stderr
+    assert big.read_bytes() == original
+
+
+def test_a_store_missing_a_table_is_refused_untouched(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str], state: Path
+) -> None:
+    model_server.script(text_reply("hello"))
+    assert run(model_server, env, workspace, "first").returncode == 0
+    store = state / "sessions.db"
+    conn = sqlite3.connect(store)
+    conn.execute("DROP TABLE messages")
+    conn.close()  # the last connection: the WAL is folded into the file
+    damaged = store.read_bytes()
+    model_server.clear()
+    for command in (["run", "again"], ["run", "again", "--continue"], ["sessions", "list"]):
+        args = [*command, "--workspace", str(workspace)] if command[0] == "run" else command
+        if command[0] == "run":
+            args += ["--base-url", model_server.base_url]
+        result = lsp(env, workspace, *args)
+        assert result.returncode == 2, (command, result.stderr)
+        assert str(store) in result.stderr
+        assert "lacks table messages" in result.stderr
+        assert "Move it aside" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert store.read_bytes() == damaged, command
+    assert not model_server.chat_requests
