@@ -15,6 +15,8 @@ export const SESSION_CANCEL = 'agent/session/cancel';
 export const SESSION_LIST = 'agent/session/list';
 export const SESSION_LOAD = 'agent/session/load';
 export const SESSION_UNDO = 'agent/session/undo';
+/** The slash commands a prompt may start with (built-in and `.lsp-agent/commands/*.md`). */
+export const COMMANDS = 'agent/commands';
 /** Server -> client. */
 export const SESSION_UPDATE = 'agent/session/update';
 export const REQUEST_PERMISSION = 'agent/session/request_permission';
@@ -28,6 +30,7 @@ export const CMD_CANCEL = 'lspAgent.cancel';
 export const CMD_UNDO = 'lspAgent.undo';
 
 export const METHODS = [
+  COMMANDS,
   GET_DIAGNOSTICS,
   SAVE_DOCUMENTS,
   SESSION_CANCEL,

@@ -10,6 +10,7 @@ M.SESSION_CANCEL = 'agent/session/cancel' -- notification
 M.SESSION_LIST = 'agent/session/list'
 M.SESSION_LOAD = 'agent/session/load'
 M.SESSION_UNDO = 'agent/session/undo'
+M.COMMANDS = 'agent/commands' -- the slash commands a prompt may start with
 
 -- server -> client
 M.SESSION_UPDATE = 'agent/session/update' -- notification
