@@ -81,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models(sub)
 
+    from lsp_agent.terminal.commands_command import add_parser as add_commands
     from lsp_agent.terminal.mcp_command import add_parser as add_mcp
+
+    _add_workspace(add_commands(sub))
 
     _add_workspace(add_mcp(sub))
 
@@ -168,9 +171,17 @@ async def dispatch(args: argparse.Namespace, workspace: Path, settings: Settings
         prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
         if not prompt.strip():
             return fail("the prompt is empty: pass it as an argument, or '-' to read stdin")
+        if prompt.strip().lower() == "/help":
+            from lsp_agent.terminal import commands_command
+
+            return commands_command.main(workspace)
         return await commands.run(args, prompt, workspace, settings)
     if args.command == "sessions":
         return await commands.sessions(args, workspace)
+    if args.command == "commands":
+        from lsp_agent.terminal import commands_command
+
+        return commands_command.main(workspace, as_json=args.json)
     if args.command == "mcp":
         from lsp_agent.terminal import mcp_command
 

@@ -17,7 +17,7 @@ from acp.schema import (
     UnstructuredCommandInput,
 )
 
-from lsp_agent.agent.commands import RESERVED, load_commands
+from lsp_agent.agent.commands import BUILTINS, load_commands
 from lsp_agent.config import PermissionMode, Settings
 
 MODE_OPTION = "mode"
@@ -30,13 +30,7 @@ MODES: dict[PermissionMode, tuple[str, str]] = {
 }
 assert set(MODES) == set(get_args(PermissionMode))
 
-COMMANDS: dict[str, str] = {
-    "compact": "Summarize the conversation now, to free context",
-    "clear": "Start the model afresh (the transcript is kept)",
-    "undo": "Revert the agent's file changes of the last turn (or of N turns: /undo N)",
-    "sessions": "List this workspace's stored sessions",
-}
-assert set(COMMANDS) <= RESERVED  # a custom command can never shadow a built-in
+COMMANDS = {name: BUILTINS[name] for name in ("compact", "clear", "undo", "sessions")}
 
 
 def commands(root: Path | None = None) -> list[AvailableCommand]:

@@ -23,8 +23,16 @@ import platformdirs
 from lsp_agent.agent.mentions import expand_mentions
 from lsp_agent.workspace import Workspace
 
-# Every front end's built-ins: a file of one of these names is ignored, with a note.
-RESERVED = frozenset({"compact", "clear", "undo", "sessions", "help"})
+# Every front end's built-ins, spelled once; each front end offers those it implements.
+# A command file of one of these names is ignored, with a note.
+BUILTINS: dict[str, str] = {
+    "compact": "Summarize the conversation now, to free context",
+    "clear": "Start the model afresh (the transcript is kept)",
+    "undo": "Revert the agent's file changes of the last turn (or of N turns: /undo N)",
+    "sessions": "List this workspace's stored sessions",
+    "help": "List the slash commands",
+}
+RESERVED = frozenset(BUILTINS)
 COMMANDS_DIR = Path(".lsp-agent") / "commands"
 MAX_FILE_BYTES = 64 * 1024  # a prompt template, not a document
 MAX_COMMANDS = 200  # per folder: the listing goes to every client

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import cli
+from tests.e2e.test_cli import LSP_AGENT, cli
 from tests.fakes.model_server import FakeModelServer, text_reply
 
 SECRET = "sk-e2e-SECRET-commands-4f9a8b"
@@ -135,3 +136,38 @@ def test_a_command_file_named_with_dots_is_not_a_path(
     assert "..x.md' skipped" not in "\n".join(events[0]["notes"])  # not loaded for a non-command
     run(model_server, workspace, env, "/..x")
     assert sent(model_server) == "/..x"
+
+
+def test_the_cli_lists_the_builtins_then_the_custom_commands(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str], user_dir: Path
+) -> None:
+    (workspace / ".lsp-agent/commands/review.md").write_text(
+        "---\ndescription: Review a file\nargument-hint: FILE\n---\nReview $1.\n"
+    )
+    (user_dir / "standup.md").write_text("Summarize what changed since yesterday.\n")
+    (workspace / ".lsp-agent/commands/help.md").write_text("shadowing a built-in\n")
+    listing = subprocess.run(
+        [LSP_AGENT, "commands", "--json", "--workspace", str(workspace)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert listing.returncode == 0, listing.stderr
+    rows = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert [(r["name"], r["source"]) for r in rows] == [
+        ("compact", "builtin"),
+        ("clear", "builtin"),
+        ("help", "builtin"),
+        ("review", "workspace"),
+        ("standup", "user"),
+    ]
+    assert rows[3]["hint"] == "FILE" and rows[3]["description"] == "Review a file"
+    assert "help.md skipped" in listing.stderr
+
+    # `run /help` prints the same list, and the model is never asked.
+    shown = cli(model_server, workspace, env, "run", "/help")
+    assert shown.returncode == 0, shown.stderr
+    assert "/review FILE" in shown.stdout and "(user)" in shown.stdout
+    assert model_server.chat_requests == []

@@ -7,6 +7,7 @@ handler: starting the daemon must not load the engine (it is warmed up after `in
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from lsp_agent.server import protocol as p
@@ -56,12 +57,14 @@ def register(server: AgentServer) -> None:
 
     @server.feature(p.COMMANDS_LIST)
     async def commands_list(ls: AgentServer, params: Any) -> dict[str, Any]:
-        from lsp_agent.agent.commands import load_commands
+        from lsp_agent.agent.commands import BUILTINS, load_commands
         from lsp_agent.server import operations as ops
 
         args = parse(p.ListCommandsParams, params)
-        custom = load_commands(ops.cwd(ls, args.cwd))
-        listed = [p.SlashCommand(name=n, description=d, source="builtin") for n, d in BUILTINS]
+        custom = await asyncio.to_thread(load_commands, ops.cwd(ls, args.cwd))  # disk I/O
+        listed = [
+            p.SlashCommand(name=n, description=BUILTINS[n], source="builtin") for n in OFFERED
+        ]
         listed += [
             p.SlashCommand(name=c.name, description=c.description, source=c.source, hint=c.hint)
             for c in custom.found.values()
@@ -70,7 +73,4 @@ def register(server: AgentServer) -> None:
 
 
 # What a prompt over LSP can start with (undo is its own request, agent/session/undo).
-BUILTINS = (
-    ("compact", "Summarize the conversation now, to free context"),
-    ("clear", "Start the model afresh (the transcript is kept)"),
-)
+OFFERED = ("compact", "clear")
