@@ -1,8 +1,8 @@
 """Settings: one pydantic model, its sources, and their precedence.
 
-Precedence, from lowest: defaults, `[tool.lsp-agent]` in the workspace's pyproject.toml or
-`.lsp-agent.toml`, the environment, then explicit overrides (CLI flags, or the editor's
-settings in the language server).
+Precedence, from lowest: defaults, the user's config file, `[tool.lsp-agent]` in the
+workspace's pyproject.toml or `.lsp-agent.toml`, the environment, then explicit overrides
+(CLI flags, or the editor's settings in the language server).
 """
 
 from __future__ import annotations
@@ -246,7 +246,33 @@ class ConfigError(Exception):
 # --- sources ------------------------------------------------------------------
 
 
+def user_config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """`$LSP_AGENT_CONFIG`, else `config.toml` in the user config dir (~/.config/lsp-agent)."""
+    explicit = (os.environ if environ is None else environ).get("LSP_AGENT_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    import platformdirs  # not on the startup path of commands that never read settings
+
+    return Path(platformdirs.user_config_dir("lsp-agent")) / "config.toml"
+
+
 def file_settings(workspace: Path) -> tuple[dict[str, Any], Path | None]:
+    """The user's config file, with the workspace's file over it; and the file to name in
+    messages (the workspace's, if it has one). Each file is validated on its own, so an
+    error names the file that has it."""
+    user_path = user_config_file()
+    user = _read_table(user_path, ()) if user_path.is_file() else None
+    if user:
+        validate(user, str(user_path))
+    found, path = workspace_settings(workspace)
+    if found:
+        validate(found, str(path))
+    if not user:
+        return found, path
+    return merge_files(user, found), path or user_path
+
+
+def workspace_settings(workspace: Path) -> tuple[dict[str, Any], Path | None]:
     """Settings from `.lsp-agent.toml`, else `[tool.lsp-agent]` in pyproject.toml."""
     candidates = [
         (workspace / ".lsp-agent.toml", ()),
@@ -255,18 +281,42 @@ def file_settings(workspace: Path) -> tuple[dict[str, Any], Path | None]:
     for path, keys in candidates:
         if not path.is_file():
             continue
-        try:
-            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise ConfigError(f"cannot read {path}: {e}; fix the TOML syntax") from e
-        for key in keys:
-            data = data.get(key) if isinstance(data, dict) else None
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: [tool.lsp-agent] must be a table")
-        return data, path
+        data = _read_table(path, keys)
+        if data is not None:
+            return data, path
     return {}, None
+
+
+def _read_table(path: Path, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}; fix the TOML syntax") from e
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [tool.lsp-agent] must be a table")
+    return data
+
+
+def merge_files(user: dict[str, Any], workspace: Mapping[str, Any]) -> dict[str, Any]:
+    """The workspace's file over the user's; deny rules add up, so a workspace file never
+    lifts a rule the user set for every workspace."""
+    mine, theirs = merge({}, user), merge({}, workspace)  # keys spelled one way
+    merged = merge(mine, theirs)
+    denied = [*_deny_rules(mine), *_deny_rules(theirs)]
+    if denied:
+        permissions = merged.setdefault("permissions", {})
+        permissions["deny"] = list(dict.fromkeys(denied))
+    return merged
+
+
+def _deny_rules(layer: Mapping[str, Any]) -> list[Any]:
+    permissions = layer.get("permissions")
+    rules = permissions.get("deny") if isinstance(permissions, Mapping) else None
+    return list(rules) if isinstance(rules, list) else []
 
 
 def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -326,8 +376,6 @@ def load_settings(
 ) -> Settings:
     """Resolve the settings for a workspace; raises ConfigError naming the bad key."""
     env = os.environ if environ is None else environ
-    from_file, path = file_settings(workspace)
-    if from_file:
-        validate(from_file, str(path))  # blame the file for its own mistakes
+    from_file, _ = file_settings(workspace)  # each file blamed for its own mistakes
     raw = merge(merge(from_file, env_settings(env)), overrides or {})
     return validate(raw, "the merged settings (file, environment and flags)")

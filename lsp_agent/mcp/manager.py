@@ -70,11 +70,21 @@ class McpManager:
             await asyncio.gather(*(c.start() for c in self._conns.values() if c.error is None))
 
     def tools(self) -> list[McpTool]:
-        out: list[McpTool] = []
+        """Every server's tools; of two whose names meet once spelled as function names
+        (`a.b` and `a_b`), the first is kept and the second logged, never silently swapped."""
+        out: dict[str, McpTool] = {}
         for conn in self._conns.values():
-            if conn.error is None or conn.tools:
-                out.extend(make_tool(conn, t) for t in conn.tools)
-        return out
+            if conn.error is not None and not conn.tools:
+                continue
+            for remote in conn.tools:
+                tool = make_tool(conn, remote)
+                if tool.name in out:
+                    log.warning(
+                        "MCP tool %r of %s skipped: %s is taken", remote.name, conn.name, tool.name
+                    )
+                    continue
+                out[tool.name] = tool
+        return list(out.values())
 
     def new_failures(self) -> list[tuple[str, str]]:
         """Servers that failed since the last call: each is reported once."""

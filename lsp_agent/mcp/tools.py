@@ -3,6 +3,7 @@ Schema, the permission kind from its annotations, results bounded like other out
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -22,9 +23,18 @@ class McpArgs(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+MAX_NAME = 64  # OpenAI's limit on function names
+
+
 def tool_name(server: str, tool: str) -> str:
-    clean = re.sub(r"[^A-Za-z0-9_-]", "_", f"mcp__{server}__{tool}")
-    return clean[:64]  # OpenAI's limit on function names
+    """`mcp__<server>__<tool>` in the characters function names allow; a longer name is cut
+    and ends with a hash of the whole, so two long names never meet in their first 64."""
+    full = f"mcp__{server}__{tool}"
+    clean = re.sub(r"[^A-Za-z0-9_-]", "_", full)
+    if len(clean) <= MAX_NAME:
+        return clean
+    digest = hashlib.sha256(full.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{clean[: MAX_NAME - 9]}_{digest}"
 
 
 def kind_of(annotations: types.ToolAnnotations | None) -> ToolKind:

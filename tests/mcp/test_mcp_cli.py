@@ -238,3 +238,18 @@ def test_mcp_list_shows_each_server_its_status_and_tools(
     assert demo["name"] == "demo" and demo["status"] == "running"
     assert {"mcp__demo__echo", "mcp__demo__wipe"} <= set(demo["tools"])
     assert broken["status"] == "failed" and "nonexistent" in broken["error"]
+
+
+def test_a_server_in_the_user_config_file_serves_every_workspace(
+    workspace: Path, marks: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    configure(workspace, marks)
+    user_file = tmp_path / "user-config.toml"
+    (workspace / ".lsp-agent.toml").rename(user_file)  # the same server, now the user's
+    env["LSP_AGENT_CONFIG"] = str(user_file)
+    listing = [LSP_AGENT, "mcp", "list", "--json", "--workspace", str(workspace)]
+    result = subprocess.run(listing, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (demo,) = (json.loads(line) for line in result.stdout.splitlines())
+    assert demo["name"] == "demo" and demo["status"] == "running"
+    assert "mcp__demo__echo" in demo["tools"]

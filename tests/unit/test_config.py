@@ -62,3 +62,42 @@ def test_api_key_from_named_variable(tmp_path: Path) -> None:
     s = load_settings(tmp_path, {"model": {"apiKeyEnv": "MY_KEY"}}, environ={})
     assert s.api_key({"MY_KEY": "k1", "OPENAI_API_KEY": "other"}) == "k1"
     assert s.api_key({}) is None
+
+
+@pytest.fixture
+def user_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "user" / "config.toml"
+    path.parent.mkdir()
+    monkeypatch.setenv("LSP_AGENT_CONFIG", str(path))
+    return path
+
+
+def test_the_user_file_is_under_the_workspace_file(tmp_path: Path, user_file: Path) -> None:
+    user_file.write_text(
+        '[model]\nname = "user-model"\nbaseUrl = "http://user/v1"\n'
+        '[mcp.servers.github]\ncommand = "gh-mcp"\n'
+        '[permissions]\ndeny = ["bash(git push*)"]\n'
+    )
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    assert load_settings(workspace, environ={}).model.name == "user-model"  # no workspace file
+
+    (workspace / ".lsp-agent.toml").write_text(
+        '[model]\nname = "ws-model"\n[mcp.servers.local]\ncommand = "local-mcp"\n'
+        '[permissions]\ndeny = ["edit(.env)"]\n'
+    )
+    s = load_settings(workspace, environ={})
+    assert (s.model.name, s.model.base_url) == ("ws-model", "http://user/v1")
+    assert set(s.mcp.servers) == {"github", "local"}  # servers from both files
+    # A workspace file adds deny rules; it never lifts the user's.
+    assert s.permissions.deny == ["bash(git push*)", "edit(.env)"]
+
+
+def test_a_bad_user_file_is_named_in_the_error(tmp_path: Path, user_file: Path) -> None:
+    user_file.write_text("[limits]\nmaxTurns = -3\n")
+    with pytest.raises(ConfigError, match=r"config\.toml") as e:
+        load_settings(tmp_path, environ={})
+    assert "limits.maxTurns" in str(e.value)
+    user_file.write_text("[model\n")
+    with pytest.raises(ConfigError, match=r"cannot read .*config\.toml"):
+        load_settings(tmp_path, environ={})
