@@ -305,7 +305,7 @@ class AgentServer(LanguageServer):
 
 def parse(model: type[BaseModel], params: Any) -> Any:
     """Params -> a pydantic model; anything invalid is InvalidParams with a clear message."""
-    if params is None:
+    if params is None or params == []:  # Neovim's Lua encodes an empty table `{}` as `[]`
         params = {}
     if not isinstance(params, dict):
         raise JsonRpcInvalidParams(

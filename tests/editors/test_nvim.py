@@ -388,3 +388,24 @@ def test_lua_compiles_without_globals(tmp_path: Path) -> None:
     report = json.loads(proc.stdout)
     assert report["files"] >= 10
     assert report["problems"] == []
+
+
+def test_ask_completes_slash_commands_and_file_mentions(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    commands = nvim.root / ".lsp-agent" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "review.md").write_text("---\ndescription: Review\n---\nReview $ARGUMENTS\n")
+    (nvim.root / "my notes.md").write_text("notes\n")
+    result = nvim.run("complete.lua")
+    assert result["empty_params"]
+    assert result["command"] == ["/review"]
+    assert result["builtins"] == ["/compact", "/clear"]
+    assert result["not_first"] == []  # a command only starts a prompt
+    assert result["mention"] == ["@app.py"]
+    assert result["spaced"] == ['@"my notes.md"']  # quoted, as the server reads it
+    assert result["ranged"] == ["/review"]
+    assert result["input"] == ["explain @app.py"]  # input() completes the whole line
+    assert result["input_command"] == ["/review"]
+    assert result["input_completion"].startswith("customlist,")
+    assert model_server.chat_requests == []

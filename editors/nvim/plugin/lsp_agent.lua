@@ -21,6 +21,9 @@ end, {
   nargs = '*',
   range = true,
   bang = true,
+  complete = function(...)
+    return require('lsp_agent.complete').prompt(...)
+  end,
   desc = 'Ask lsp-agent (the range is the context; ! starts a new session)',
 })
 

@@ -5,6 +5,7 @@
  */
 
 import * as vscode from 'vscode';
+import { type AskBoxSources, askBox, workspaceFiles } from './askBox';
 import { type AgentClient, type CommandRouter, SECRET_KEY } from './client';
 import { type AgentController, Busy, errorMessage } from './controller';
 import { toLspDiagnostic } from './editorRequests';
@@ -158,16 +159,25 @@ export class AgentCommands implements CommandRouter {
     const editor = vscode.window.activeTextEditor;
     const context = editorContext(editor);
     const name = editor ? vscode.workspace.asRelativePath(editor.document.uri) : undefined;
-    const prompt = await vscode.window.showInputBox({
-      title: 'Ask the agent',
-      prompt: context ? `Context: ${name}${context.range ? ' (the selection)' : ''}` : undefined,
-      placeHolder: 'What should the agent do?',
-      ignoreFocusOut: true,
-    });
+    const prompt = await askBox(
+      {
+        title: 'Ask the agent',
+        prompt: context ? `Context: ${name}${context.range ? ' (the selection)' : ''}` : undefined,
+        placeHolder: 'What should the agent do? (/ for commands, @ for files)',
+      },
+      this.completionSources(context?.textDocument?.uri),
+    );
     if (!prompt?.trim()) {
       return;
     }
     await this.send(prompt.trim(), context);
+  }
+
+  private completionSources(uri: string | undefined): AskBoxSources {
+    return {
+      commands: async () => ((await this.ensureConnected()) ? this.controller.commands(folderOf(uri)) : []),
+      files: workspaceFiles,
+    };
   }
 
   async fixFile(): Promise<void> {

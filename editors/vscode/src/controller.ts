@@ -5,6 +5,9 @@
  */
 
 import {
+  COMMANDS,
+  type ListCommandsParams,
+  type ListCommandsResult,
   type ListSessionsResult,
   type LoadSessionResult,
   type NewSessionResult,
@@ -18,6 +21,7 @@ import {
   SESSION_UNDO,
   type SessionSummary,
   type SessionUpdateParams,
+  type SlashCommand,
   type UndoResult,
 } from './protocol';
 import { TranscriptModel } from './transcript/model';
@@ -188,6 +192,13 @@ export class AgentController {
   async list(): Promise<SessionSummary[]> {
     const result = await this.conn().sendRequest<ListSessionsResult>(SESSION_LIST, {});
     return result.sessions ?? [];
+  }
+
+  /** The slash commands a prompt may start with (built-in and custom). */
+  async commands(cwd?: string): Promise<SlashCommand[]> {
+    const params: ListCommandsParams = cwd ? { cwd } : {};
+    const result = await this.conn().sendRequest<ListCommandsResult>(COMMANDS, params);
+    return result.commands ?? [];
   }
 
   /** Make a stored session current; the server replays its history as updates. */

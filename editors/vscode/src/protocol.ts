@@ -187,6 +187,26 @@ export interface LoadSessionResult {
   updates: number;
 }
 
+export interface ListCommandsParams {
+  /** Workspace folder path or URI; default: the root. */
+  cwd?: string;
+}
+
+export interface SlashCommand {
+  /** Without the slash: the prompt `/name args` runs it. */
+  name: string;
+  description: string;
+  source: 'builtin' | 'workspace' | 'user';
+  /** What the arguments are, for a picker. */
+  hint?: string | null;
+}
+
+export interface ListCommandsResult {
+  commands: SlashCommand[];
+  /** Command files skipped, and why. */
+  notes: string[];
+}
+
 export interface UndoParams {
   sessionId: string;
   turns?: number;

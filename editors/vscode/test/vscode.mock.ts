@@ -188,7 +188,51 @@ function logChannel() {
   };
 }
 
+/** A QuickPick a test drives: `type` fires onDidChangeValue, `enter` onDidAccept. */
+export class FakeQuickPick<T = unknown> {
+  value = '';
+  items: T[] = [];
+  activeItems: T[] = [];
+  selectedItems: T[] = [];
+  title?: string;
+  placeholder?: string;
+  ignoreFocusOut = false;
+  matchOnDescription = false;
+  shown = false;
+  disposed = false;
+  private changed = new EventEmitter<string>();
+  private accepted = new EventEmitter<void>();
+  private hidden = new EventEmitter<void>();
+  onDidChangeValue = this.changed.event;
+  onDidAccept = this.accepted.event;
+  onDidHide = this.hidden.event;
+  show(): void {
+    this.shown = true;
+  }
+  hide(): void {
+    this.hidden.fire();
+  }
+  dispose(): void {
+    this.disposed = true;
+  }
+  type(value: string): void {
+    this.value = value;
+    this.changed.fire(value);
+  }
+  enter(item?: T): void {
+    this.activeItems = item ? [item] : this.items.slice(0, 1);
+    this.accepted.fire();
+  }
+}
+
+export const quickPicks: FakeQuickPick[] = [];
+
 export const window = withEvents({
+  createQuickPick: vi.fn(() => {
+    const pick = new FakeQuickPick();
+    quickPicks.push(pick);
+    return pick;
+  }),
   showWarningMessage: vi.fn(),
   showInformationMessage: vi.fn(),
   showErrorMessage: vi.fn(),
@@ -247,6 +291,7 @@ export const workspace = withEvents({
   getConfiguration: vi.fn(getConfiguration),
   getWorkspaceFolder: vi.fn(() => undefined),
   asRelativePath: vi.fn((p: unknown) => String(p)),
+  findFiles: vi.fn(async (): Promise<unknown[]> => []),
   registerTextDocumentContentProvider: vi.fn(() => new Disposable()),
   onDidChangeConfiguration: vi.fn(() => new Disposable()),
   save: vi.fn(),
@@ -277,6 +322,7 @@ export function resetVscodeMock(): void {
   commands.registerCommand.mockImplementation(() => new Disposable());
   languages.getDiagnostics.mockImplementation(() => []);
   window.activeTextEditor = undefined;
+  quickPicks.length = 0;
   workspace.isTrusted = true;
   workspace.workspaceFolders = undefined;
   workspace.textDocuments = [];

@@ -96,7 +96,10 @@ function M.ask(opts)
   if opts.prompt and vim.trim(opts.prompt) ~= '' then
     return go(opts.prompt)
   end
-  vim.ui.input({ prompt = opts.range and 'Ask lsp-agent about the selection: ' or 'Ask lsp-agent: ' }, go)
+  vim.ui.input({
+    prompt = opts.range and 'Ask lsp-agent about the selection: ' or 'Ask lsp-agent: ',
+    completion = require('lsp_agent.complete').INPUT,
+  }, go)
 end
 
 local FIX_PROMPT = 'Fix the problems reported below. Make the smallest correct change, '

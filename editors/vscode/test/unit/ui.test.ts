@@ -29,6 +29,15 @@ function recordingConnection() {
           sessions: [{ sessionId: 'old', title: 'Fix add', cwd: '/ws', createdAt: '', updatedAt: new Date().toISOString(), turns: 2 }],
         } as R;
       }
+      if (method === 'agent/commands') {
+        return {
+          commands: [
+            { name: 'compact', description: 'Summarize', source: 'builtin' },
+            { name: 'review', description: 'Review a file', source: 'workspace', hint: 'FILE' },
+          ],
+          notes: [],
+        } as R;
+      }
       if (method === 'agent/session/load') {
         return { sessionId: 'old', updates: 0 } as R;
       }
@@ -108,8 +117,13 @@ describe('commands', () => {
   it('Agent: Ask… sends the prompt with the active file and selection', async () => {
     const { commands, sent, view } = setup();
     vscode.window.activeTextEditor = fakeEditor();
-    vscode.window.showInputBox.mockResolvedValueOnce('  explain this  ');
-    await commands.askCommand();
+    const asked = commands.askCommand();
+    const box = vscode.quickPicks.at(-1)!;
+    expect(box.title).toBe('Ask the agent');
+    box.type('  explain this  ');
+    box.enter();
+    await asked;
+    expect(box.disposed).toBe(true);
     expect(sent.at(-1)).toEqual([
       'agent/session/prompt',
       {
@@ -128,9 +142,32 @@ describe('commands', () => {
     const { commands, sent } = setup();
     const editor = fakeEditor(new vscode.Selection(new vscode.Position(0, 0), new vscode.Position(0, 0)));
     expect(editorContext(editor as never)).toEqual({ textDocument: { uri: 'file:///ws/app.py', version: 7 } });
-    vscode.window.showInputBox.mockResolvedValueOnce(undefined);
-    await commands.askCommand();
+    const asked = commands.askCommand();
+    vscode.quickPicks.at(-1)!.hide();
+    await asked;
     expect(sent).toEqual([]);
+  });
+
+  it('Agent: Ask… completes a slash command and a file mention before it sends', async () => {
+    const { commands, sent } = setup();
+    vscode.workspace.findFiles.mockResolvedValueOnce(['src/app.py', 'docs/my notes.md']);
+    const asked = commands.askCommand();
+    const box = vscode.quickPicks.at(-1)! as vscode.FakeQuickPick<{ label: string }>;
+    box.type('/re');
+    await vi.waitFor(() => expect(box.items.map((i) => i.label)).toEqual(['/review FILE', '/re']));
+    box.enter(); // the highlighted completion, not the prompt
+    expect(box.value).toBe('/review ');
+    box.type('/review @not');
+    await vi.waitFor(() => expect(box.items[0]?.label).toBe('docs/my notes.md'));
+    box.enter();
+    expect(box.value).toBe('/review @"docs/my notes.md" ');
+    box.type('/review @"docs/my notes.md" briefly');
+    box.enter(); // no token being typed: Enter sends
+    await asked;
+    expect(sent.find(([m]) => m === 'agent/session/prompt')?.[1]).toMatchObject({
+      prompt: '/review @"docs/my notes.md" briefly',
+    });
+    expect(sent.filter(([m]) => m === 'agent/commands')).toHaveLength(1); // asked once per box
   });
 
   it('Agent: Fix Problems in This File sends its errors and warnings', async () => {
