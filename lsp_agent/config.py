@@ -17,6 +17,13 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 PermissionMode = Literal["read-only", "ask", "accept-edits", "auto"]
+# Each mode's name and what it means, for pickers (ACP modes, the editors' mode switch).
+MODES: dict[PermissionMode, tuple[str, str]] = {
+    "read-only": ("Read only", "Reads and searches; no edits, no commands."),
+    "ask": ("Ask", "Asks before every edit and every command that is not read-only."),
+    "accept-edits": ("Accept edits", "Edits in the workspace without asking; asks for commands."),
+    "auto": ("Auto", "Runs everything the rules allow without asking (still sandboxed)."),
+}
 Provider = Literal["openai", "local"]
 
 

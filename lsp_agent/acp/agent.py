@@ -46,7 +46,7 @@ from lsp_agent.acp.content import invalid, prompt_text
 from lsp_agent.acp.gate import permission_gate
 from lsp_agent.acp.updates import AcpSink, Outbox, replay
 from lsp_agent.agent.service import LiveSession, RunParts, ServiceError, SessionService
-from lsp_agent.config import ConfigError, Settings, load_settings
+from lsp_agent.config import MODES, ConfigError, Settings, load_settings
 from lsp_agent.mcp.manager import acp_servers
 from lsp_agent.server import protocol as p
 from lsp_agent.tools import default_tools
@@ -300,7 +300,7 @@ class AcpAgent:
     async def _set_mode(self, live: LiveSession, value: str) -> None:
         mode = options.parse_mode(value)
         if mode is None:
-            raise invalid(f"modeId: no mode {value!r} (one of {', '.join(options.MODES)})")
+            raise invalid(f"modeId: no mode {value!r} (one of {', '.join(MODES)})")
         await self._call(self.service.set_config(live, mode=mode))
 
     async def _config_changed(self, live: LiveSession) -> tuple[Any, list[Any]]:

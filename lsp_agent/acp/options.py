@@ -18,16 +18,10 @@ from acp.schema import (
 )
 
 from lsp_agent.agent.commands import BUILTINS, load_commands
-from lsp_agent.config import PermissionMode, Settings
+from lsp_agent.config import MODES, PermissionMode, Settings
 
 MODE_OPTION = "mode"
 MODEL_OPTION = "model"
-MODES: dict[PermissionMode, tuple[str, str]] = {
-    "read-only": ("Read only", "Reads and searches; no edits, no commands."),
-    "ask": ("Ask", "Asks before every edit and every command that is not read-only."),
-    "accept-edits": ("Accept edits", "Edits in the workspace without asking; asks for commands."),
-    "auto": ("Auto", "Runs everything the rules allow without asking (still sandboxed)."),
-}
 assert set(MODES) == set(get_args(PermissionMode))
 
 COMMANDS = {name: BUILTINS[name] for name in ("compact", "clear", "undo", "sessions")}

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 PROTOCOL_VERSION = 1
+Mode = Literal["read-only", "ask", "accept-edits", "auto"]  # config.PermissionMode, on the wire
 
 # client -> server
 SESSION_NEW = "agent/session/new"
@@ -21,6 +22,7 @@ SESSION_LIST = "agent/session/list"
 SESSION_LOAD = "agent/session/load"
 SESSION_UNDO = "agent/session/undo"
 COMMANDS_LIST = "agent/commands"
+SESSION_CONFIG = "agent/session/config"
 # server -> client
 SESSION_UPDATE = "agent/session/update"
 REQUEST_PERMISSION = "agent/session/request_permission"
@@ -85,6 +87,8 @@ class NewSessionParams(Wire):
 
 class NewSessionResult(Wire):
     session_id: str
+    mode: Mode | None = Field(None, description="The session's permission mode.")
+    model: str | None = Field(None, description="The model its prompts use.")
 
 
 class TextBlock(Wire):
@@ -168,6 +172,8 @@ class ListSessionsResult(Wire):
 class LoadSessionResult(Wire):
     session_id: str
     updates: int = Field(description="How many updates were replayed.")
+    mode: Mode | None = Field(None, description="The session's permission mode.")
+    model: str | None = Field(None, description="The model its prompts use.")
 
 
 class UndoParams(Wire):
@@ -179,6 +185,31 @@ class UndoParams(Wire):
 class UndoResult(Wire):
     reverted_uris: list[str]
     conflicts: list[str]
+
+
+class SessionConfigParams(Wire):
+    session_id: str = Field(min_length=1)
+    mode: Mode | None = Field(
+        None, description="Switch the permission mode; kept with the session."
+    )
+    model: str | None = Field(
+        None, min_length=1, max_length=256, description="Switch the model; kept with the session."
+    )
+
+
+class ModeChoice(Wire):
+    id: Mode
+    name: str
+    description: str
+
+
+class SessionConfigResult(Wire):
+    """The session's current choices (after the switch, if one was asked for)."""
+
+    mode: Mode
+    model: str
+    modes: list[ModeChoice]
+    models: list[str] = Field(description="The server's `/models` (empty if it lists none).")
 
 
 class ListCommandsParams(Wire):
@@ -422,6 +453,7 @@ METHODS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {
     SESSION_LOAD: (SessionIdParams, LoadSessionResult),
     SESSION_UNDO: (UndoParams, UndoResult),
     COMMANDS_LIST: (ListCommandsParams, ListCommandsResult),
+    SESSION_CONFIG: (SessionConfigParams, SessionConfigResult),
     SESSION_UPDATE: (SessionUpdateParams, None),
     REQUEST_PERMISSION: (RequestPermissionParams, RequestPermissionResult),
     GET_DIAGNOSTICS: (GetDiagnosticsParams, GetDiagnosticsResult),

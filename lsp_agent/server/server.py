@@ -344,10 +344,11 @@ def _json_type(value: Any) -> str:
 
 def create_server(state_dir: Path | None = None) -> AgentServer:
     """A fresh server with every feature registered (there is no module-level server)."""
-    from lsp_agent.server.features import code_actions, lifecycle, sessions
+    from lsp_agent.server.features import code_actions, config, lifecycle, sessions
 
     server = AgentServer(state_dir)
     lifecycle.register(server)
     sessions.register(server)
+    config.register(server)
     code_actions.register(server)
     return server

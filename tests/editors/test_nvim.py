@@ -409,3 +409,19 @@ def test_ask_completes_slash_commands_and_file_mentions(
     assert result["input_command"] == ["/review"]
     assert result["input_completion"].startswith("customlist,")
     assert model_server.chat_requests == []
+
+
+def test_mode_and_model_switch_mid_session(nvim: Nvim, model_server: FakeModelServer) -> None:
+    model_server.models = ["fake-model", "big-model"]
+    model_server.script(
+        tool_call_reply([("write_file", {"path": "new.txt", "content": "x"})]),
+        text_reply("I may not write in read-only mode."),
+    )
+    result = nvim.run("config.lua")
+    assert result["status_before"] == ""
+    assert result["asked"] == ["Permission mode (now ask): "]
+    assert result["session"] == {"mode": "read-only", "model": "big-model"}
+    assert [r.body["model"] for r in model_server.chat_requests] == ["big-model"] * 2
+    assert not (nvim.root / "new.txt").exists()  # read-only: denied, not asked
+    assert result["status_after"].startswith("agent · read-only · ")
+    assert "% context" in result["status_after"]

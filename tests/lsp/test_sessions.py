@@ -41,7 +41,12 @@ async def test_load_replays_a_session_after_a_restart(
 
         loaded = await second.request("agent/session/load", {"sessionId": session})
         replayed = second.editor.of(session)
-        assert loaded == {"sessionId": session, "updates": len(replayed)}
+        assert loaded == {
+            "sessionId": session,
+            "updates": len(replayed),
+            "mode": "ask",
+            "model": "fake-model",
+        }
         assert second.editor.seqs(session) == list(range(len(replayed)))
         kinds = [u["sessionUpdate"] for u in replayed]
         assert kinds[0] == "user_message_chunk"

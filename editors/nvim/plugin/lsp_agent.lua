@@ -47,6 +47,20 @@ end, {
   desc = "Undo the agent's edits of the last turn(s) (! even over your changes)",
 })
 
+command('AgentMode', function(o)
+  agent().mode(o.args)
+end, {
+  nargs = '?',
+  complete = function()
+    return { 'read-only', 'ask', 'accept-edits', 'auto' }
+  end,
+  desc = "Switch the current session's permission mode (a picker without an argument)",
+})
+
+command('AgentModel', function(o)
+  agent().model(o.args)
+end, { nargs = '?', desc = "Switch the current session's model (a picker from the server's /models)" })
+
 command('AgentTranscript', function()
   agent().transcript()
 end, { desc = "Show the current lsp-agent session's transcript" })

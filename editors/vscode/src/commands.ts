@@ -96,6 +96,8 @@ export class AgentCommands implements CommandRouter {
       'lsp-agent.showTranscript': () => this.view.show(),
       'lsp-agent.restartServer': () => this.client?.restart(),
       'lsp-agent.showLog': () => this.output.show(true),
+      'lsp-agent.switchModel': () => this.switchModel(),
+      'lsp-agent.switchMode': () => this.switchMode(),
     };
     return Object.entries(commands).map(([id, run]) =>
       vscode.commands.registerCommand(id, async () => {
@@ -171,6 +173,48 @@ export class AgentCommands implements CommandRouter {
       return;
     }
     await this.send(prompt.trim(), context);
+  }
+
+  // --- mode and model, mid-session --------------------------------------------------------
+
+  async switchMode(): Promise<void> {
+    if (!(await this.ensureConnected())) {
+      return;
+    }
+    const config = await this.controller.config({}, folderOf(undefined));
+    const picked = await vscode.window.showQuickPick(
+      config.modes.map((m) => ({ label: m.name, description: m.id === config.mode ? 'current' : undefined, detail: m.description, id: m.id })),
+      { title: 'Permission mode for this session', placeHolder: `Now: ${config.mode}` },
+    );
+    if (picked && picked.id !== config.mode) {
+      const now = await this.controller.config({ mode: picked.id });
+      void vscode.window.showInformationMessage(`lsp-agent: this session now runs in ${now.mode} mode.`);
+    }
+  }
+
+  async switchModel(): Promise<void> {
+    if (!(await this.ensureConnected())) {
+      return;
+    }
+    const config = await this.controller.config({}, folderOf(undefined));
+    const names = config.models.includes(config.model) ? config.models : [config.model, ...config.models];
+    const items: Array<vscode.QuickPickItem & { name?: string }> = names.map((name) => ({
+      label: name,
+      description: name === config.model ? 'current' : undefined,
+      name,
+    }));
+    items.push({ label: '$(edit) Other model…', alwaysShow: true });
+    const picked = await vscode.window.showQuickPick(items, { title: 'Model for this session', placeHolder: `Now: ${config.model}` });
+    if (!picked) {
+      return;
+    }
+    const name =
+      picked.name ??
+      (await vscode.window.showInputBox({ title: 'Model name', prompt: 'As the server names it', value: config.model, ignoreFocusOut: true }))?.trim();
+    if (name && name !== config.model) {
+      const now = await this.controller.config({ model: name });
+      void vscode.window.showInformationMessage(`lsp-agent: this session now uses ${now.model}.`);
+    }
   }
 
   private completionSources(uri: string | undefined): AskBoxSources {

@@ -11,15 +11,19 @@ import {
   type ListSessionsResult,
   type LoadSessionResult,
   type NewSessionResult,
+  type PermissionMode,
   type PromptContext,
   type PromptResult,
   SESSION_CANCEL,
+  SESSION_CONFIG,
   SESSION_LIST,
   SESSION_LOAD,
   SESSION_NEW,
   SESSION_PROMPT,
   SESSION_UNDO,
   type SessionSummary,
+  type SessionConfigParams,
+  type SessionConfigResult,
   type SessionUpdateParams,
   type SlashCommand,
   type UndoResult,
@@ -38,6 +42,12 @@ export interface Memento {
 }
 
 export const LAST_SESSION_KEY = 'lspAgent.lastSessionId';
+
+/** The permission mode and model a session's next prompt runs with. */
+export interface SessionChoices {
+  mode: PermissionMode;
+  model: string;
+}
 
 export class NotConnected extends Error {
   constructor() {
@@ -58,6 +68,7 @@ export class AgentController {
   private readonly listeners = new Set<Listener>();
   private connection: Connection | undefined;
   private currentId: string | undefined;
+  private readonly choicesOf = new Map<string, SessionChoices>();
 
   constructor(private readonly memento?: Memento) {}
 
@@ -65,6 +76,17 @@ export class AgentController {
 
   get current(): TranscriptModel | undefined {
     return this.currentId ? this.models.get(this.currentId) : undefined;
+  }
+
+  /** The current session's mode and model, once the server has said them. */
+  get choices(): SessionChoices | undefined {
+    return this.currentId ? this.choicesOf.get(this.currentId) : undefined;
+  }
+
+  private remember(sessionId: string, result: { mode?: PermissionMode | null; model?: string | null }): void {
+    if (result.mode && typeof result.model === 'string') {
+      this.choicesOf.set(sessionId, { mode: result.mode, model: result.model });
+    }
   }
 
   get running(): boolean {
@@ -148,6 +170,7 @@ export class AgentController {
   /** Start a fresh session next time (the transcript empties). */
   async newSession(cwd?: string): Promise<string> {
     const result = await this.conn().sendRequest<NewSessionResult>(SESSION_NEW, cwd ? { cwd } : {});
+    this.remember(result.sessionId, result);
     await this.setCurrent(result.sessionId);
     return result.sessionId;
   }
@@ -194,6 +217,19 @@ export class AgentController {
     return result.sessions ?? [];
   }
 
+  /**
+   * The current session's mode, model and what they may be switched to; with `change`, switch
+   * first (a new session if there is none). The server stores the choice with the session.
+   */
+  async config(change: { mode?: PermissionMode; model?: string } = {}, cwd?: string): Promise<SessionConfigResult> {
+    const sessionId = this.currentId ?? (await this.newSession(cwd));
+    const params: SessionConfigParams = { sessionId, ...change };
+    const result = await this.conn().sendRequest<SessionConfigResult>(SESSION_CONFIG, params);
+    this.remember(sessionId, result);
+    this.changed();
+    return result;
+  }
+
   /** The slash commands a prompt may start with (built-in and custom). */
   async commands(cwd?: string): Promise<SlashCommand[]> {
     const params: ListCommandsParams = cwd ? { cwd } : {};
@@ -213,6 +249,7 @@ export class AgentController {
     this.currentId = sessionId;
     this.changed();
     const result = await connection.sendRequest<LoadSessionResult>(SESSION_LOAD, { sessionId });
+    this.remember(sessionId, result);
     await this.setCurrent(sessionId);
     return result;
   }

@@ -17,6 +17,8 @@ export const SESSION_LOAD = 'agent/session/load';
 export const SESSION_UNDO = 'agent/session/undo';
 /** The slash commands a prompt may start with (built-in and `.lsp-agent/commands/*.md`). */
 export const COMMANDS = 'agent/commands';
+/** Read or switch a session's permission mode and model. */
+export const SESSION_CONFIG = 'agent/session/config';
 /** Server -> client. */
 export const SESSION_UPDATE = 'agent/session/update';
 export const REQUEST_PERMISSION = 'agent/session/request_permission';
@@ -31,6 +33,7 @@ export const CMD_UNDO = 'lspAgent.undo';
 
 export const METHODS = [
   COMMANDS,
+  SESSION_CONFIG,
   GET_DIAGNOSTICS,
   SAVE_DOCUMENTS,
   SESSION_CANCEL,
@@ -107,6 +110,10 @@ export interface NewSessionParams {
 
 export interface NewSessionResult {
   sessionId: string;
+  /** The session's permission mode. */
+  mode?: PermissionMode | null;
+  /** The model its prompts use. */
+  model?: string | null;
 }
 
 export interface TextBlock {
@@ -185,6 +192,33 @@ export interface LoadSessionResult {
   sessionId: string;
   /** How many updates were replayed. */
   updates: number;
+  mode?: PermissionMode | null;
+  model?: string | null;
+}
+
+export type PermissionMode = 'read-only' | 'ask' | 'accept-edits' | 'auto';
+
+export interface SessionConfigParams {
+  sessionId: string;
+  /** Switch the permission mode (stored). */
+  mode?: PermissionMode;
+  /** Switch the model; kept with the session. */
+  model?: string;
+}
+
+export interface ModeChoice {
+  id: PermissionMode;
+  name: string;
+  description: string;
+}
+
+/** The session's current choices (after the switch, if one was asked for). */
+export interface SessionConfigResult {
+  mode: PermissionMode;
+  model: string;
+  modes: ModeChoice[];
+  /** The server's `/models` (empty if it lists none). */
+  models: string[];
 }
 
 export interface ListCommandsParams {

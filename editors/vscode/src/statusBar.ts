@@ -1,10 +1,11 @@
 /**
- * The status bar item: idle or running, with the current session's tokens and cost.
+ * The status bar item: idle or running, with the current session's mode, context meter and
+ * cost (the model too, in the tooltip).
  * Clicking it while a prompt runs cancels it; otherwise it shows the transcript.
  */
 
 import * as vscode from 'vscode';
-import type { AgentController } from './controller';
+import type { AgentController, SessionChoices } from './controller';
 import { type TranscriptState, formatCost, formatTokens, sessionCost } from './transcript/model';
 
 export const CANCEL_COMMAND = 'lsp-agent.cancel';
@@ -16,31 +17,55 @@ export interface StatusView {
   command: string;
 }
 
+/** The context in use, as a share of the window when its size is known. */
+export function contextMeter(usage: TranscriptState['usage']): { short: string; long: string } | undefined {
+  if (!usage.contextUsed) {
+    return undefined;
+  }
+  if (!usage.contextSize) {
+    const used = formatTokens(usage.contextUsed);
+    return { short: `${used} tokens`, long: `Context: ${used} tokens` };
+  }
+  const percent = Math.min(100, Math.round((100 * usage.contextUsed) / usage.contextSize));
+  const long = `Context: ${formatTokens(usage.contextUsed)} / ${formatTokens(usage.contextSize)} tokens (${percent}%)`;
+  return { short: `${percent}% context`, long };
+}
+
 /** Pure: what the item shows for a session state (undefined: no session yet). */
-export function statusView(state: TranscriptState | undefined, connected: boolean): StatusView {
+export function statusView(state: TranscriptState | undefined, connected: boolean, choices?: SessionChoices): StatusView {
   if (!connected) {
     return { text: '$(debug-disconnect) Agent', tooltip: 'lsp-agent: the server is not running', command: 'lsp-agent.showLog' };
   }
   const parts: string[] = [];
+  const details: string[] = [];
+  if (choices) {
+    parts.push(choices.mode);
+    details.push(`Model: ${choices.model} · Mode: ${choices.mode}`);
+  }
   if (state) {
-    const tokens = state.usage.totalTokens || state.usage.contextUsed;
-    if (tokens) {
-      parts.push(`${formatTokens(tokens)} tokens`);
+    const meter = contextMeter(state.usage);
+    if (meter) {
+      parts.push(meter.short);
+      details.push(meter.long);
+    } else if (state.usage.totalTokens) {
+      parts.push(`${formatTokens(state.usage.totalTokens)} tokens`);
     }
     const cost = sessionCost(state.usage);
     if (cost !== null) {
       parts.push(formatCost(cost));
+      details.push(`Cost: ${formatCost(cost)}`);
     }
   }
   const suffix = parts.length ? ` · ${parts.join(' · ')}` : '';
+  const more = details.length ? `\n${details.join('\n')}` : '';
   if (state?.running) {
     return {
       text: `$(loading~spin) Agent${suffix}`,
-      tooltip: 'lsp-agent is working: click to cancel',
+      tooltip: `lsp-agent is working: click to cancel${more}`,
       command: CANCEL_COMMAND,
     };
   }
-  return { text: `$(hubot) Agent${suffix}`, tooltip: 'lsp-agent is idle: click to show the transcript', command: SHOW_COMMAND };
+  return { text: `$(hubot) Agent${suffix}`, tooltip: `lsp-agent is idle: click to show the transcript${more}`, command: SHOW_COMMAND };
 }
 
 export class AgentStatusBar implements vscode.Disposable {
@@ -57,7 +82,7 @@ export class AgentStatusBar implements vscode.Disposable {
   }
 
   update(): void {
-    const view = statusView(this.controller.current?.state, this.controller.connected);
+    const view = statusView(this.controller.current?.state, this.controller.connected, this.controller.choices);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.command = view.command;

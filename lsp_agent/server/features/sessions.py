@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from lsp_agent.server import protocol as p
+from lsp_agent.server.features.config import choices
 from lsp_agent.server.server import AgentServer, parse
 
 
@@ -21,7 +22,8 @@ def register(server: AgentServer) -> None:
 
         args = parse(p.NewSessionParams, params)
         live = await ops.create(ls, ops.cwd(ls, args.cwd), args.title or "")
-        return p.NewSessionResult(session_id=live.session.id).dump()
+        mode, model = choices(ls, live)
+        return p.NewSessionResult(session_id=live.session.id, mode=mode, model=model).dump()
 
     @server.feature(p.SESSION_PROMPT)
     async def session_prompt(ls: AgentServer, params: Any) -> dict[str, Any]:
@@ -47,7 +49,10 @@ def register(server: AgentServer) -> None:
         args = parse(p.SessionIdParams, params)
         live = await ops.find(ls, args.session_id, reload=True)
         updates = await ops.replay(ls, live)
-        return p.LoadSessionResult(session_id=live.session.id, updates=updates).dump()
+        mode, model = choices(ls, live)
+        return p.LoadSessionResult(
+            session_id=live.session.id, updates=updates, mode=mode, model=model
+        ).dump()
 
     @server.feature(p.SESSION_UNDO)
     async def session_undo(ls: AgentServer, params: Any) -> dict[str, Any]:

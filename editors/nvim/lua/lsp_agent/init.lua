@@ -275,12 +275,96 @@ end
 
 --- For a statusline: "agent: running" while a run goes, else ''.
 function M.status()
-  for _, s in pairs(require('lsp_agent.session').sessions) do
+  local sessions = require('lsp_agent.session')
+  for _, s in pairs(sessions.sessions) do
     if s.running then
-      return 'agent: running'
+      return 'agent: running' .. M.meter(s)
     end
   end
-  return ''
+  local _, s = current()
+  return s and ('agent' .. M.meter(s)) or ''
+end
+
+--- " · ask · 25% context · $0.0021" for a session (what is known of it).
+function M.meter(s)
+  local parts = {}
+  if s.mode then
+    table.insert(parts, s.mode)
+  end
+  local usage = s.tx and s.tx.usage
+  if usage and type(usage.used) == 'number' and usage.used > 0 then
+    if type(usage.size) == 'number' and usage.size > 0 then
+      table.insert(parts, ('%d%% context'):format(math.min(100, math.floor(100 * usage.used / usage.size + 0.5))))
+    else
+      table.insert(parts, ('%d tokens'):format(usage.used))
+    end
+  end
+  if usage and type(usage.cost) == 'table' and type(usage.cost.amount) == 'number' then
+    table.insert(parts, ('$%.4f'):format(usage.cost.amount))
+  end
+  return #parts > 0 and (' · ' .. table.concat(parts, ' · ')) or ''
+end
+
+--- With a session (a new one if there is none) on a client: fn(client, s).
+local function with_session(fn)
+  local bufnr = api.nvim_get_current_buf()
+  local session = require('lsp_agent.session')
+  local client, s = current()
+  if s and client then
+    return fn(client, s)
+  end
+  client_mod.with_client(bufnr, function(c)
+    session.new(c, '', function(fresh)
+      fn(c, fresh)
+    end)
+  end)
+end
+
+--- :AgentMode [mode] — switch the permission mode of the current session (a picker without one).
+function M.mode(name)
+  with_session(function(client, s)
+    local session = require('lsp_agent.session')
+    if name and name ~= '' then
+      return session.config(client, s, { mode = name }, function(r)
+        util.notify('this session now runs in ' .. r.mode .. ' mode')
+      end)
+    end
+    session.config(client, s, {}, function(r)
+      vim.ui.select(r.modes or {}, {
+        prompt = 'Permission mode (now ' .. r.mode .. '): ',
+        format_item = function(m)
+          return m.name .. ' — ' .. m.description
+        end,
+      }, function(choice)
+        if choice and choice.id ~= r.mode then
+          M.mode(choice.id)
+        end
+      end)
+    end)
+  end)
+end
+
+--- :AgentModel [name] — switch the model of the current session (a picker from /models without one).
+function M.model(name)
+  with_session(function(client, s)
+    local session = require('lsp_agent.session')
+    if name and name ~= '' then
+      return session.config(client, s, { model = name }, function(r)
+        util.notify('this session now uses ' .. r.model)
+      end)
+    end
+    session.config(client, s, {}, function(r)
+      local names = vim.deepcopy(r.models or {})
+      if not vim.tbl_contains(names, r.model) then
+        table.insert(names, 1, r.model)
+      end
+      vim.ui.select(names, { prompt = 'Model (now ' .. r.model .. '): ' }, function(choice)
+        if choice and choice ~= r.model then
+          M.model(choice)
+        end
+      end)
+    end)
+  end)
 end
 
 return M

@@ -11,6 +11,7 @@ M.SESSION_LIST = 'agent/session/list'
 M.SESSION_LOAD = 'agent/session/load'
 M.SESSION_UNDO = 'agent/session/undo'
 M.COMMANDS = 'agent/commands' -- the slash commands a prompt may start with
+M.SESSION_CONFIG = 'agent/session/config' -- read or switch a session's mode and model
 
 -- server -> client
 M.SESSION_UPDATE = 'agent/session/update' -- notification

@@ -79,6 +79,29 @@ function M.permission_answered(params, choice)
   transcript.permission(s, tool.toolCallId, answer)
 end
 
+--- The mode and model a session's prompts run with, as the server says them.
+function M.remember(s, result)
+  if type(result) == 'table' and type(result.mode) == 'string' and type(result.model) == 'string' then
+    s.mode, s.model = result.mode, result.model
+  end
+end
+
+--- agent/session/config: read (change = {}) or switch the mode and/or model.
+function M.config(client, s, change, callback)
+  local params = vim.tbl_extend('force', { sessionId = s.id }, change or {})
+  client_mod.request(client, protocol.SESSION_CONFIG, params, function(err, result)
+    if err then
+      util.notify('could not change the session: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      return
+    end
+    M.remember(s, result)
+    vim.cmd('redrawstatus')
+    if callback then
+      callback(result)
+    end
+  end)
+end
+
 --- agent/session/new
 function M.new(client, title, callback)
   client_mod.request(client, protocol.SESSION_NEW, { title = title }, function(err, result)
@@ -88,6 +111,7 @@ function M.new(client, title, callback)
     end
     local s = M.get(result.sessionId, client.id)
     s.title = title
+    M.remember(s, result)
     M.set_current(s)
     callback(s)
   end)
@@ -187,6 +211,7 @@ function M.load(client, summary, callback)
       util.notify('could not load the session: ' .. (err.message or ''), vim.log.levels.ERROR)
       return
     end
+    M.remember(s, result)
     transcript.set_status(s, ('loaded (%d updates)'):format(result.updates or 0))
     if callback then
       callback(s)

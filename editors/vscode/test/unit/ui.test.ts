@@ -22,7 +22,19 @@ function recordingConnection() {
     sendRequest: async <R>(method: string, params: unknown): Promise<R> => {
       sent.push([method, params]);
       if (method === 'agent/session/new') {
-        return { sessionId: 's1' } as R;
+        return { sessionId: 's1', mode: 'ask', model: 'fake-model' } as R;
+      }
+      if (method === 'agent/session/config') {
+        const change = params as { mode?: string; model?: string };
+        return {
+          mode: change.mode ?? 'ask',
+          model: change.model ?? 'fake-model',
+          modes: [
+            { id: 'read-only', name: 'Read only', description: 'Reads only.' },
+            { id: 'ask', name: 'Ask', description: 'Asks.' },
+          ],
+          models: ['fake-model', 'big-model'],
+        } as R;
       }
       if (method === 'agent/session/list') {
         return {
@@ -78,13 +90,15 @@ describe('status bar', () => {
     });
     model.setRunning(true);
     model.apply({ sessionId: 's', seq: 0, update: { sessionUpdate: 'usage_update', used: 2048, size: 8192, cost: { amount: 0.0021 } } });
-    expect(statusView(model.state, true)).toEqual({
-      text: '$(loading~spin) Agent · 2.05k tokens · $0.0021',
-      tooltip: 'lsp-agent is working: click to cancel',
+    expect(statusView(model.state, true, { mode: 'accept-edits', model: 'qwen3' })).toEqual({
+      text: '$(loading~spin) Agent · accept-edits · 25% context · $0.0021',
+      tooltip:
+        'lsp-agent is working: click to cancel\nModel: qwen3 · Mode: accept-edits\n' +
+        'Context: 2.05k / 8.19k tokens (25%)\nCost: $0.0021',
       command: 'lsp-agent.cancel',
     });
     model.finishPrompt(DONE);
-    expect(statusView(model.state, true).text).toBe('$(hubot) Agent · 1.2k tokens · $0.0040');
+    expect(statusView(model.state, true).text).toBe('$(hubot) Agent · 25% context · $0.0040');
     expect(statusView(model.state, false).command).toBe('lsp-agent.showLog');
   });
 
@@ -168,6 +182,32 @@ describe('commands', () => {
       prompt: '/review @"docs/my notes.md" briefly',
     });
     expect(sent.filter(([m]) => m === 'agent/commands')).toHaveLength(1); // asked once per box
+  });
+
+  it('switches the mode and the model mid-session, and the status bar shows them', async () => {
+    const { commands, controller, sent } = setup();
+    const bar = new AgentStatusBar(controller);
+    const item = vscode.statusBarItems.at(-1)!;
+    vscode.window.showQuickPick.mockImplementationOnce(async (items: Array<{ id: string }>) => items[0]);
+    await commands.switchMode(); // no session yet: one is made, then switched
+    expect(sent.map(([m]) => m)).toEqual(['agent/session/new', 'agent/session/config', 'agent/session/config']);
+    expect(sent.at(-1)![1]).toEqual({ sessionId: 's1', mode: 'read-only' });
+    expect(item.text).toBe('$(hubot) Agent · read-only');
+    vscode.window.showQuickPick.mockImplementationOnce(async (items: Array<{ label: string }>) => items.find((i) => i.label === 'big-model'));
+    await commands.switchModel();
+    expect(sent.at(-1)![1]).toEqual({ sessionId: 's1', model: 'big-model' });
+    expect(controller.choices).toEqual({ mode: 'ask', model: 'big-model' });
+    expect(item.tooltip).toContain('Model: big-model');
+    // "Other model…" asks for a name; dismissing either picker changes nothing
+    vscode.window.showQuickPick.mockImplementationOnce(async (items: Array<{ label: string }>) => items.at(-1));
+    vscode.window.showInputBox.mockResolvedValueOnce(' my/local-model ');
+    await commands.switchModel();
+    expect(sent.at(-1)![1]).toEqual({ sessionId: 's1', model: 'my/local-model' });
+    const before = sent.length;
+    vscode.window.showQuickPick.mockResolvedValueOnce(undefined);
+    await commands.switchMode();
+    expect(sent.length).toBe(before + 1); // the read, no switch
+    bar.dispose();
   });
 
   it('Agent: Fix Problems in This File sends its errors and warnings', async () => {
