@@ -35,16 +35,16 @@ async def test_nested_updates_carry_the_parent_task_call_id(agent: AgentClient) 
     assert nested.updates and all(u["parentToolCallId"] == "call_0" for u in nested.updates)
     assert "remember the milk" in nested.output
     # The sub-agent's text: thoughts under the task call (coalesced), not the answer.
-    thoughts = [u for u in agent.editor.of(session, "agent_thought_chunk") if "parentToolCallId" in u]
+    thoughts = agent.editor.of(session, "agent_thought_chunk")
+    thoughts = [u for u in thoughts if "parentToolCallId" in u]
     assert "".join(u["content"]["text"] for u in thoughts) == "It says: remember the milk."
     assert {u["parentToolCallId"] for u in thoughts} == {"call_0"}
     assert len(thoughts) < 9  # coalesced like the parent's text
     assert agent.editor.text_of(session) == "Milk."
     assert parent.output == "It says: remember the milk."
     # The nested updates come between the task call's start and its end.
-    order = [
-        (u.get("toolCallId"), u.get("status")) for u in agent.editor.of(session) if "toolCallId" in u
-    ]
+    updates = agent.editor.of(session)
+    order = [(u.get("toolCallId"), u.get("status")) for u in updates if "toolCallId" in u]
     assert order.index(("call_0/call_0", "completed")) < order.index(("call_0", "completed"))
 
 
