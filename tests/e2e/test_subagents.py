@@ -273,3 +273,27 @@ def test_cancel_during_a_sub_agent_closes_its_stream(
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_what_a_sub_agent_writes_is_asked_at_the_terminal(
+    model_server: FakeModelServer,
+    workspace: Path,  # noqa: F811
+    env: dict[str, str],  # noqa: F811
+) -> None:
+    agents = workspace / ".lsp-agent" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "writer.md").write_text("---\ntools: write_file\n---\nYou write files.\n")
+    (agents / "broken.md").write_text("---\ndescription: no body\n---\n")
+    calls = [("write_file", {"path": name, "content": "x\n"}) for name in ("a.txt", "b.txt")]
+    model_server.script(
+        tool_call_reply([task_call("Write", "Write a.txt and b.txt", agent="writer")]),
+        tool_call_reply(calls),  # the sub-agent
+        text_reply("Wrote a.txt; b.txt was denied."),
+        text_reply("Half done."),
+    )
+    result = cli(model_server, workspace, env, "run", "write them", stdin="y\nn\n")
+    assert result.returncode == 0, result.stderr
+    assert (workspace / "a.txt").exists() and not (workspace / "b.txt").exists()
+    assert result.stderr.count("[y]es / [n]o / [a]lways") == 2  # asked as the parent's are
+    assert "  ✓ Write a.txt" in result.stderr and "  ⊘ Write b.txt" in result.stderr
+    assert "! agent file" in result.stderr and "broken.md skipped" in result.stderr
