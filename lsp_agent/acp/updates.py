@@ -100,7 +100,12 @@ class AcpSink:
         if isinstance(event, Compacted):  # the LSP shows it as progress; ACP as a thought
             sizes = f"{event.tokens_before:,} → {event.tokens_after:,}"
             note = f"\ncompacted the conversation: {sizes} tokens\n"
-            self._outbox.send(p.AgentThoughtChunk(content=p.TextContent(text=note)))
+            self._outbox.send(
+                p.AgentThoughtChunk(
+                    content=p.TextContent(text=note),
+                    parent_tool_call_id=event.parent_tool_call_id,  # a sub-agent's, maybe
+                )
+            )
 
     def flush(self) -> None:
         self._frames.flush()

@@ -55,7 +55,7 @@ class ConsoleSink:
         self.color = self.err.isatty() and "NO_COLOR" not in os.environ
         self._titles: dict[str, str] = {}
         self._mid_line = False  # stdout holds a partial line of answer text
-        self._headed: set[str] = set()  # task calls whose sub-agent's work is being shown
+        self._headed: str | None = None  # the task call whose sub-agent's work shows last
         self._nested_text: dict[str, str] = {}  # a sub-agent's partial line of text
 
     def emit(self, event: Event) -> None:
@@ -92,8 +92,10 @@ class ConsoleSink:
 
     def _nested(self, event: Event, parent: str) -> None:
         """A sub-agent's work, indented under its `task` call (headed once)."""
-        if parent not in self._headed:
-            self._headed.add(parent)
+        if parent != self._headed:  # headed again when concurrent sub-agents take turns
+            if self._headed is not None:
+                self._end_nested_text(self._headed)
+            self._headed = parent
             self._meta(f"▸ {self._titles.get(parent, parent)}")
         if isinstance(event, TextDelta | ThoughtDelta):
             text = self._nested_text.pop(parent, "") + event.text
@@ -106,6 +108,8 @@ class ConsoleSink:
         self._end_nested_text(parent)
         if isinstance(event, ToolCallStarted):
             self._titles[event.tool_call_id] = event.title
+        elif isinstance(event, ToolOutputDelta):
+            self._meta(self._dim(event.text), newline=False)
         elif isinstance(event, ToolCallFinished):
             self._tool_line(event, indent="  ")
         elif isinstance(event, Retrying):
@@ -119,7 +123,8 @@ class ConsoleSink:
 
     def _tool_line(self, event: ToolCallFinished, indent: str = "") -> None:
         self._end_nested_text(event.tool_call_id)
-        self._headed.discard(event.tool_call_id)
+        if self._headed == event.tool_call_id:
+            self._headed = None
         title = self._titles.pop(event.tool_call_id, event.tool_call_id)
         line = f"{indent}{STATUS_MARK[event.status]} {title}"
         if event.status != "completed":
