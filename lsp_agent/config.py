@@ -230,6 +230,14 @@ class McpSettings(_Group):
     timeout_s: float = Field(30.0, gt=0, description="Longest time a server may take to start.")
 
 
+class AgentSettings(_Group):
+    """Sub-agents (the `task` tool); agent types live in .lsp-agent/agents/*.md."""
+
+    max_concurrent: int = Field(
+        3, ge=1, le=16, description="Sub-agents (task tool calls) run at once in one run."
+    )
+
+
 class Settings(_Group):
     model: ModelSettings = Field(default_factory=ModelSettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
@@ -240,6 +248,7 @@ class Settings(_Group):
     editor: EditorSettings = Field(default_factory=EditorSettings)
     hooks: HookSettings = Field(default_factory=HookSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
+    agents: AgentSettings = Field(default_factory=AgentSettings)
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ

@@ -62,7 +62,10 @@ class Outbox:
                 self._queue.task_done()
 
     def _fix(self, update: dict[str, Any]) -> dict[str, Any]:
-        """Absolute paths, as ACP requires; a usage size even when the window is unknown."""
+        """Absolute paths, as ACP requires; a usage size even when the window is unknown;
+        a sub-agent's parent call in `_meta` (ACP has no field for it)."""
+        if (parent := update.pop("parentToolCallId", None)) is not None:
+            update["_meta"] = {**(update.get("_meta") or {}), **nested_meta(parent)}
         if update.get("sessionUpdate") == "usage_update":
             update.setdefault("size", 0)
         for loc in update.get("locations") or ():
@@ -71,6 +74,12 @@ class Outbox:
             if isinstance(item, dict) and item.get("type") == "diff":
                 item["path"] = str(self.root / item["path"])
         return update
+
+
+def nested_meta(parent: str) -> dict[str, Any]:
+    """`_meta` of a sub-agent's update: ours, and the key clients of claude-agent-acp read
+    (`claudeCode.parentToolUseId`), so they nest it under the `task` call too."""
+    return {"parentToolCallId": parent, "claudeCode": {"parentToolUseId": parent}}
 
 
 class AcpSink:
@@ -91,7 +100,12 @@ class AcpSink:
         if isinstance(event, Compacted):  # the LSP shows it as progress; ACP as a thought
             sizes = f"{event.tokens_before:,} → {event.tokens_after:,}"
             note = f"\ncompacted the conversation: {sizes} tokens\n"
-            self._outbox.send(p.AgentThoughtChunk(content=p.TextContent(text=note)))
+            self._outbox.send(
+                p.AgentThoughtChunk(
+                    content=p.TextContent(text=note),
+                    parent_tool_call_id=event.parent_tool_call_id,  # a sub-agent's, maybe
+                )
+            )
 
     def flush(self) -> None:
         self._frames.flush()

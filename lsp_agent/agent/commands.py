@@ -113,7 +113,17 @@ class CommandFileError(Exception):
 
 
 def _read(path: Path, name: str, source: Source) -> CustomCommand:
-    # No symlinks out of the folder and no FIFOs: open without following, then check.
+    meta, body = read_markdown(path)
+    if not body.strip():
+        raise CommandFileError("the prompt is empty")
+    description = meta.get("description") or first_line(body)
+    return CustomCommand(name, description, body.strip(), source, meta.get("argument-hint"))
+
+
+def read_markdown(path: Path) -> tuple[dict[str, str], str]:
+    """A small Markdown file's frontmatter and body (also agent types' files).
+
+    No symlinks out of the folder and no FIFOs: opened without following, then checked."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as e:
@@ -129,11 +139,7 @@ def _read(path: Path, name: str, source: Source) -> CustomCommand:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise CommandFileError(f"not UTF-8 (byte {e.start})") from None
-    meta, body = parse_frontmatter(text)
-    if not body.strip():
-        raise CommandFileError("the prompt is empty")
-    description = meta.get("description") or _first_line(body)
-    return CustomCommand(name, description, body.strip(), source, meta.get("argument-hint"))
+    return parse_frontmatter(text)
 
 
 def parse_frontmatter(text: str) -> tuple[dict[str, str], str]:
@@ -157,7 +163,7 @@ def parse_frontmatter(text: str) -> tuple[dict[str, str], str]:
     return meta, rest.split("\n", 1)[1] if "\n" in rest else ""
 
 
-def _first_line(body: str) -> str:
+def first_line(body: str) -> str:
     line = next((x.strip() for x in body.splitlines() if x.strip()), "")
     return line[:80] + ("…" if len(line) > 80 else "")
 

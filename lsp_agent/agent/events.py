@@ -16,7 +16,11 @@ OutputStream = Literal["stdout", "stderr"]
 
 
 class _Event(BaseModel):
-    pass
+    parent_tool_call_id: str | None = Field(
+        None,
+        description="Set on a sub-agent's events: the id of the parent's `task` tool call "
+        "that runs it (the event's own tool call ids are then `PARENT/ID`).",
+    )
 
 
 class Diff(BaseModel):

@@ -23,6 +23,7 @@ from lsp_agent.agent.events import (
     UsageInfo,
     UsageUpdated,
 )
+from lsp_agent.agent.subagent import attach
 from lsp_agent.agent.tokens import BYTES_PER_TOKEN
 from lsp_agent.agent.tool_runner import ToolRunner
 from lsp_agent.config import Settings
@@ -78,13 +79,17 @@ async def run_agent(
     """
     started = time.monotonic()
     budget = Budget(settings.limits, settings.model.pricing.get(settings.model.name))
+    # The `task` tool's sub-agents share this run's budget, sink and cancellation.
+    delegate, agent_notes = attach(
+        runner, model=model, budget=budget, settings=settings, sink=sink, window=conversation.window
+    )
     sink.emit(
         RunStarted(
             model=settings.model.name,
             workspace=str(runner.workspace.roots[0]),
             prompt=prompt,
             instructions=instructions or [],
-            notes=notes or [],
+            notes=[*(notes or []), *agent_notes],
         )
     )
     pending: list[ToolCall] = []  # calls whose results are not in the conversation yet
@@ -110,6 +115,8 @@ async def run_agent(
         stop = Stop("model_error", error=str(e))
     if pending:  # interrupted mid-tools: every call keeps a result
         await conversation.add(*runner.settle(pending))
+    if delegate is not None:
+        await delegate.aclose()
     finished = RunFinished(
         stop_reason=stop.reason,
         limit=stop.limit,

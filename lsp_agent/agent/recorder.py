@@ -55,6 +55,7 @@ class RecordingSink:
         self.inner = inner
         self.store, self.session_id, self.run_id, self.turn = store, session_id, run_id, turn
         self._text_kind: type[TextDelta] | type[ThoughtDelta] | None = None
+        self._text_parent: str | None = None  # whose text: the agent's, or a sub-agent's
         self._text: list[str] = []
         self._outputs: dict[str, list[str]] = {}
         self._queue: list[Event] = []
@@ -63,9 +64,9 @@ class RecordingSink:
     def emit(self, event: Event) -> None:
         self.inner.emit(event)
         if isinstance(event, TextDelta | ThoughtDelta):
-            if self._text_kind is not type(event):
+            if self._text_kind is not type(event) or self._text_parent != event.parent_tool_call_id:
                 self._flush_text()
-                self._text_kind = type(event)
+                self._text_kind, self._text_parent = type(event), event.parent_tool_call_id
             self._text.append(event.text)
             return
         if isinstance(event, Retrying):
@@ -77,7 +78,13 @@ class RecordingSink:
         if isinstance(event, ToolCallFinished):
             if (output := self._outputs.pop(event.tool_call_id, None)) is not None:
                 text = "".join(output)[:OUTPUT_KEPT]
-                self._record(ToolOutputDelta(tool_call_id=event.tool_call_id, text=text))
+                self._record(
+                    ToolOutputDelta(
+                        tool_call_id=event.tool_call_id,
+                        text=text,
+                        parent_tool_call_id=event.parent_tool_call_id,
+                    )
+                )
             if event.diff is not None and event.status == "completed":
                 diff = event.diff
                 self._write(
@@ -106,7 +113,8 @@ class RecordingSink:
 
     def _flush_text(self) -> None:
         if self._text_kind is not None and self._text:
-            self._record(self._text_kind(text="".join(self._text)))
+            text = "".join(self._text)
+            self._record(self._text_kind(text=text, parent_tool_call_id=self._text_parent))
         self._text_kind, self._text = None, []
 
     def _record(self, event: Event) -> None:

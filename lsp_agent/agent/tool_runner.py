@@ -28,7 +28,7 @@ from lsp_agent.model.wire import ToolCall, ToolMessage
 from lsp_agent.permissions import PermissionRequest, Permissions
 from lsp_agent.secrets import known_secrets, redactor
 from lsp_agent.store.redact import Redactor
-from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet
+from lsp_agent.tools.base import Delegate, Tool, ToolContext, ToolError, ToolResult, ToolSet
 from lsp_agent.tools.text import truncate
 from lsp_agent.workspace import Workspace, WorkspaceError
 
@@ -52,6 +52,8 @@ class ToolRunner:
     # Known secret values, redacted from every output before it is emitted or sent on.
     secrets: tuple[str, ...] | None = None
     hooks: Hooks | None = None  # the user's PreToolUse / PostToolUse hooks
+    delegate: Delegate | None = None  # runs the `task` tool's sub-agents
+    id_prefix: str = ""  # a sub-agent's: its calls are shown (and asked about) as PARENT/ID
     _redactor: Redactor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +81,10 @@ class ToolRunner:
         return [self.results[c.id] for c in calls]
 
     async def _run_and_record(self, call: ToolCall, slots: asyncio.Semaphore) -> None:
+        tool = self.tools.get(call.function.name)
+        if tool is not None and not tool.slotted:  # e.g. `task`: its own cap applies
+            self.results[call.id] = await self.run_one(call)
+            return
         async with slots:
             self.results[call.id] = await self.run_one(call)
 
@@ -98,6 +104,7 @@ class ToolRunner:
             self.emit,
             permissions=self.permissions,
             secrets=self.secrets or (),
+            delegate=self.delegate,
         )
         try:
             args = tool.parse(call.function.arguments)
@@ -106,7 +113,7 @@ class ToolRunner:
                 return self._finish(call, "denied", f"A PreToolUse hook blocked this: {pre.reason}")
             diff = await tool.preview(args, ctx) if tool.preview else None
             request = PermissionRequest(
-                tool_call_id=call.id,
+                tool_call_id=self.id_prefix + call.id,
                 tool=tool.name,
                 kind=tool.kind,
                 title=tool.title(args),

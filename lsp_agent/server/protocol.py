@@ -249,6 +249,9 @@ class AgentMessageChunk(Wire):
 class AgentThoughtChunk(Wire):
     session_update: Literal["agent_thought_chunk"] = "agent_thought_chunk"
     content: TextContent
+    parent_tool_call_id: str | None = Field(
+        None, description="A sub-agent's update: the parent's `task` tool call it runs under."
+    )
 
 
 AcpToolKind = Literal[
@@ -269,6 +272,9 @@ class ToolCallUpdateShape(Wire):
     status: Literal["pending"] = "pending"
     raw_input: dict[str, Any] | str | None = None
     locations: list[Location] | None = None
+    parent_tool_call_id: str | None = Field(
+        None, description="A sub-agent's update: the parent's `task` tool call it runs under."
+    )
 
 
 class ContentItem(Wire):
@@ -297,6 +303,9 @@ class ToolCallProgressShape(Wire):
     status: Literal["in_progress", "completed", "failed"] | None = None
     content: list[ToolCallContent] | None = None
     raw_output: dict[str, Any] | None = None
+    parent_tool_call_id: str | None = Field(
+        None, description="A sub-agent's update: the parent's `task` tool call it runs under."
+    )
 
 
 class PlanEntryShape(Wire):

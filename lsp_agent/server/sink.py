@@ -55,7 +55,7 @@ class UpdateSink:
         progress: Progress,
     ) -> None:
         self.session_id, self._send, self._seq, self._progress = session_id, send, seq, progress
-        self._key: tuple[str, str] | None = None  # what the buffered deltas are
+        self._key: tuple[str, str, str | None] | None = None  # what the buffered deltas are
         self._buffer: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
         self._streamed: set[str] = set()
@@ -80,16 +80,16 @@ class UpdateSink:
             self._timer = None
         if self._key is None:
             return
-        kind, call_id = self._key
+        kind, call_id, parent = self._key
         text = "".join(self._buffer)
         self._key, self._buffer = None, []
         event: Event
         if kind == "text":
-            event = TextDelta(text=text)
+            event = TextDelta(text=text, parent_tool_call_id=parent)
         elif kind == "thought":
-            event = ThoughtDelta(text=text)
+            event = ThoughtDelta(text=text, parent_tool_call_id=parent)
         else:
-            event = ToolOutputDelta(tool_call_id=call_id, text=text)
+            event = ToolOutputDelta(tool_call_id=call_id, text=text, parent_tool_call_id=parent)
         self._publish(event)
 
     def _publish(self, event: Event) -> None:
@@ -101,6 +101,8 @@ class UpdateSink:
         self._send(p.SESSION_UPDATE, params)
 
     def _report(self, event: Event) -> None:
+        if event.parent_tool_call_id is not None:  # a sub-agent's: the task call's title stands
+            return
         if isinstance(event, ToolCallStarted):
             self._progress("report", message=event.title)
         elif isinstance(event, Retrying):
@@ -117,11 +119,13 @@ class UpdateSink:
             self._progress("end", message=event.error or event.stop_reason)
 
 
-def _delta_key(event: Event) -> tuple[str, str] | None:
+def _delta_key(event: Event) -> tuple[str, str, str | None] | None:
+    """What deltas may merge with: same kind, same tool call, same (sub-)agent."""
+    parent = event.parent_tool_call_id
     if isinstance(event, TextDelta):
-        return ("text", "")
+        return ("text", "", parent)
     if isinstance(event, ThoughtDelta):
-        return ("thought", "")
+        return ("thought", "", parent)
     if isinstance(event, ToolOutputDelta):
-        return ("output", event.tool_call_id)
+        return ("output", event.tool_call_id, parent)
     return None

@@ -35,6 +35,8 @@ def to_updates(event: Event, streamed: set[str] | None = None) -> list[p.Wire]:
     `streamed` holds the ids of tool calls whose output was streamed, so their final
     result is not shown twice.
     """
+    if event.parent_tool_call_id is not None:
+        return _nested(event, event.parent_tool_call_id, streamed)
     if isinstance(event, RunStarted):
         notes = [  # e.g. an MCP server that failed to start: said once, as a thought
             p.AgentThoughtChunk(content=p.TextContent(text=f"\n! {note}\n")) for note in event.notes
@@ -80,6 +82,26 @@ def to_updates(event: Event, streamed: set[str] | None = None) -> list[p.Wire]:
         cost = p.Cost(amount=event.cost_usd) if event.cost_usd is not None else None
         return [p.UsageUpdate(used=event.context_used, size=event.context_window, cost=cost)]
     return []
+
+
+def _nested(event: Event, parent: str, streamed: set[str] | None) -> list[p.Wire]:
+    """A sub-agent's update: tagged with its `task` call. Its text is a thought (a client
+    that does not nest must not mix it into the answer); its usage and plan are not shown
+    (the context meter and the plan are the parent's)."""
+    if isinstance(event, TextDelta | ThoughtDelta):
+        return [
+            p.AgentThoughtChunk(content=p.TextContent(text=event.text), parent_tool_call_id=parent)
+        ]
+    if isinstance(event, UsageUpdated | PlanUpdated):
+        return []
+    top = event.model_copy(update={"parent_tool_call_id": None})
+    updates = to_updates(top, streamed)
+    for update in updates:
+        if isinstance(
+            update, p.ToolCallUpdateShape | p.ToolCallProgressShape | p.AgentThoughtChunk
+        ):
+            update.parent_tool_call_id = parent
+    return updates
 
 
 def finished_update(event: ToolCallFinished, streamed: set[str] | None) -> p.ToolCallProgressShape:

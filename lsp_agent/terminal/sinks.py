@@ -55,9 +55,13 @@ class ConsoleSink:
         self.color = self.err.isatty() and "NO_COLOR" not in os.environ
         self._titles: dict[str, str] = {}
         self._mid_line = False  # stdout holds a partial line of answer text
+        self._headed: str | None = None  # the task call whose sub-agent's work shows last
+        self._nested_text: dict[str, str] = {}  # a sub-agent's partial line of text
 
     def emit(self, event: Event) -> None:
-        if isinstance(event, TextDelta):
+        if event.parent_tool_call_id is not None:
+            self._nested(event, event.parent_tool_call_id)
+        elif isinstance(event, TextDelta):
             self.out.write(event.text)
             self.out.flush()
             self._mid_line = not event.text.endswith("\n")
@@ -86,9 +90,43 @@ class ConsoleSink:
         elif isinstance(event, RunFinished):
             self._meta(summary(event))
 
-    def _tool_line(self, event: ToolCallFinished) -> None:
+    def _nested(self, event: Event, parent: str) -> None:
+        """A sub-agent's work, indented under its `task` call (headed once)."""
+        if parent != self._headed:  # headed again when concurrent sub-agents take turns
+            if self._headed is not None:
+                self._end_nested_text(self._headed)
+            self._headed = parent
+            self._meta(f"▸ {self._titles.get(parent, parent)}")
+        if isinstance(event, TextDelta | ThoughtDelta):
+            text = self._nested_text.pop(parent, "") + event.text
+            *lines, rest = text.split("\n")
+            for line in lines:
+                self._meta(self._dim(f"  │ {line}"))
+            if rest:
+                self._nested_text[parent] = rest
+            return
+        self._end_nested_text(parent)
+        if isinstance(event, ToolCallStarted):
+            self._titles[event.tool_call_id] = event.title
+        elif isinstance(event, ToolOutputDelta):
+            self._meta(self._dim(event.text), newline=False)
+        elif isinstance(event, ToolCallFinished):
+            self._tool_line(event, indent="  ")
+        elif isinstance(event, Retrying):
+            self._meta(f"  ↻ retry {event.attempt}/{event.max_attempts}: {event.error}")
+        elif isinstance(event, Compacted):
+            self._meta(f"  {compaction(event)}")
+
+    def _end_nested_text(self, parent: str) -> None:
+        if rest := self._nested_text.pop(parent, ""):
+            self._meta(self._dim(f"  │ {rest}"))
+
+    def _tool_line(self, event: ToolCallFinished, indent: str = "") -> None:
+        self._end_nested_text(event.tool_call_id)
+        if self._headed == event.tool_call_id:
+            self._headed = None
         title = self._titles.pop(event.tool_call_id, event.tool_call_id)
-        line = f"{STATUS_MARK[event.status]} {title}"
+        line = f"{indent}{STATUS_MARK[event.status]} {title}"
         if event.status != "completed":
             line += f" — {event.output.splitlines()[0] if event.output else event.status}"
         if event.diff is not None:

@@ -18,8 +18,11 @@ def default_tools() -> ToolSet:
     from lsp_agent.tools.plan import update_plan
     from lsp_agent.tools.search import glob, grep
     from lsp_agent.tools.shell import bash
+    from lsp_agent.tools.task import task
 
-    return ToolSet([read_file, list_dir, glob, grep, edit_file, write_file, bash, update_plan])
+    return ToolSet(
+        [read_file, list_dir, glob, grep, edit_file, write_file, bash, update_plan, task]
+    )
 
 
 __all__ = ["default_tools"]

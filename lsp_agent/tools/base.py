@@ -8,7 +8,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 
@@ -34,6 +34,12 @@ class ToolResult:
     edited: list[Path] = field(default_factory=list)
 
 
+class Delegate(Protocol):
+    """Runs sub-agents for the `task` tool (the agent loop supplies it)."""
+
+    async def run(self, prompt: str, agent: str | None, parent_tool_call_id: str) -> str: ...
+
+
 @dataclass
 class ToolContext:
     workspace: Workspace
@@ -44,6 +50,7 @@ class ToolContext:
     permissions: Permissions | None = None  # the mode and rules: the sandbox obeys them too
     user_approved: bool = False  # the user said yes at a prompt for this very call
     secrets: tuple[str, ...] = ()  # redacted from streamed output
+    delegate: Delegate | None = None  # sub-agents, where the run allows them
     _streams: dict[OutputStream, StreamRedactor] = field(default_factory=dict)
 
     def output(self, text: str, stream: str = "stdout") -> None:
@@ -75,6 +82,8 @@ class Tool(Generic[A]):
     run: ToolFn[A]
     preview: PreviewFn[A] | None = None  # the diff shown when asking permission
     title_of: Callable[[A], str] | None = None
+    # False: it does not take one of the read-only calls' slots (it has its own cap)
+    slotted: bool = True
 
     @functools.cached_property
     def spec(self) -> dict[str, Any]:
@@ -128,6 +137,7 @@ def tool(
     *,
     preview: PreviewFn[Any] | None = None,
     title: Callable[[Any], str] | None = None,
+    slotted: bool = True,
 ) -> Callable[[ToolFn[Any]], Tool[Any]]:
     """Declare a tool from `async def name(args: ArgsModel, ctx: ToolContext) -> ToolResult`.
 
@@ -148,6 +158,7 @@ def tool(
             run=fn,
             preview=preview,
             title_of=title,
+            slotted=slotted,
         )
 
     return declare

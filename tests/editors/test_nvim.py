@@ -425,3 +425,28 @@ def test_mode_and_model_switch_mid_session(nvim: Nvim, model_server: FakeModelSe
     assert not (nvim.root / "new.txt").exists()  # read-only: denied, not asked
     assert result["status_after"].startswith("agent · read-only · ")
     assert "% context" in result["status_after"]
+
+
+def test_a_sub_agents_work_nests_under_its_task_call(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    task = {"description": "Read app.py", "prompt": "What does app.py do?"}
+    model_server.script(
+        tool_call_reply([("task", task)]),
+        tool_call_reply([("read_file", {"path": "app.py"})]),  # the sub-agent
+        text_reply("It subtracts.\nA bug."),
+        text_reply("add subtracts: a bug."),
+    )
+    result = nvim.run("subagent.lua", prompt="look at app.py")
+    assert result["stop_reason"] == "end_turn"
+    transcript = text(result)
+    assert (
+        "▌ Agent\n"
+        "  ✓ think · Task: Read app.py · completed\n"
+        "      ✓ read · Read app.py · completed\n"
+        "        │ (2 lines)\n"
+        "      ┊ It subtracts.\n"
+        "      ┊ A bug.\n"
+        "\n"
+        "add subtracts: a bug.\n"
+    ) in transcript, transcript

@@ -591,6 +591,17 @@ class FakeModelServer:
         with self._changed:
             return self._changed.wait_for(lambda: len(self._requests) >= n, timeout)
 
+    def wait_for_chat_requests(self, n: int, timeout: float = 10.0) -> bool:
+        """Until `n` chat requests came (other routes, e.g. /models, do not count)."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: sum(r.route == "/chat/completions" for r in self._requests) >= n, timeout
+            )
+
+    def wait_for_disconnects(self, n: int, timeout: float = 10.0) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self._disconnects >= n, timeout)
+
     def wait_for_disconnect(self, timeout: float = 10.0) -> bool:
         return self._disconnected.wait(timeout)
 
@@ -643,8 +654,9 @@ class FakeModelServer:
         try:
             keep = await self._respond(conn, request, response) and keep
         except _Disconnected:
-            with self._lock:
+            with self._changed:
                 self._disconnects += 1
+                self._changed.notify_all()
             self._disconnected.set()
             return False
         finally:

@@ -318,6 +318,8 @@ export interface AgentMessageChunk {
 export interface AgentThoughtChunk {
   sessionUpdate: 'agent_thought_chunk';
   content: TextContent;
+  /** A sub-agent's update: the parent's `task` tool call it runs under. */
+  parentToolCallId?: string | null;
 }
 
 export interface ToolCallStart {
@@ -328,6 +330,8 @@ export interface ToolCallStart {
   status?: 'pending';
   rawInput?: Record<string, unknown> | string | null;
   locations?: Location[] | null;
+  /** A sub-agent's update: the parent's `task` tool call it runs under. */
+  parentToolCallId?: string | null;
 }
 
 export interface ToolCallUpdate {
@@ -337,6 +341,8 @@ export interface ToolCallUpdate {
   /** A streamed output chunk appends. */
   content?: ToolCallContent[] | null;
   rawOutput?: Record<string, unknown> | null;
+  /** A sub-agent's update: the parent's `task` tool call it runs under. */
+  parentToolCallId?: string | null;
 }
 
 export type PlanPriority = 'high' | 'medium' | 'low';

@@ -20,6 +20,7 @@ def test_default_tools_names_and_kinds() -> None:
         "write_file": "edit",
         "bash": "execute",
         "update_plan": "think",
+        "task": "think",
     }
     assert {t.name for t in tools if t.preview is not None} == {"edit_file", "write_file"}
 

@@ -257,7 +257,9 @@ local function stream(s, kind, text, prefix, group)
   prefix = prefix or ''
   local pieces = vim.split(text:gsub('\r\n', '\n'), '\n', { plain = true })
   edit(s, function(buf)
-    local after_block = s.tx.block == 'tool' or s.tx.block == 'plan'
+    local block = s.tx.block or ''
+    local after_block = (block == 'tool' or block == 'plan' or block:find('^sub:') ~= nil)
+      and not kind:find('^sub:')
     begin(s, kind)
     if s.tx.open ~= kind and after_block then
       add_lines(s, { '' }, nil) -- a blank line after tool calls and the plan
@@ -309,8 +311,16 @@ local function diff_lines(item, max)
   return out
 end
 
+local NESTED = '    ' -- a sub-agent's lines, under its `task` call
+
 local function tool_head(tool)
-  local head = ('  %s %s · %s · %s'):format(ICON[tool.status] or '?', tool.kind, tool.title, tool.status)
+  local head = ('  %s%s %s · %s · %s'):format(
+    tool.parent and NESTED or '',
+    ICON[tool.status] or '?',
+    tool.kind,
+    tool.title,
+    tool.status
+  )
   if tool.permission then
     head = head .. ' (' .. tool.permission .. ')'
   end
@@ -319,6 +329,7 @@ end
 
 local function tool_body(tool)
   local body = {}
+  local OUTPUT = tool.parent and NESTED .. OUTPUT or OUTPUT
   if tool.output ~= '' then
     if tool.kind == 'think' and tool.status ~= 'failed' then
       -- the plan shows itself
@@ -400,6 +411,10 @@ function M.update(s, update)
     stream(s, 'user', text_of(update))
   elseif kind == 'agent_message_chunk' then
     stream(s, 'agent', text_of(update))
+  elseif kind == 'agent_thought_chunk' and type(update.parentToolCallId) == 'string' then
+    -- a sub-agent's text: indented under its `task` call, never folded into the answer
+    local parent = update.parentToolCallId
+    stream(s, 'sub:' .. parent, text_of(update), '  ' .. NESTED .. M.THOUGHT, 'LspAgentThought')
   elseif kind == 'agent_thought_chunk' then
     stream(s, 'thought', text_of(update), M.THOUGHT, 'LspAgentThought')
   elseif kind == 'tool_call' then
@@ -413,6 +428,7 @@ function M.update(s, update)
       status = update.status or 'pending',
       output = '',
       diffs = {},
+      parent = type(update.parentToolCallId) == 'string' and update.parentToolCallId or nil,
     }
     s.tx.tools[tool.id] = tool
     draw_tool(s, tool)

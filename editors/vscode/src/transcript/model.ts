@@ -42,6 +42,8 @@ export interface ToolEntry {
   /** Streamed and final text output, appended in order. */
   output: string;
   diffs: DiffItem[];
+  /** A `task` call's sub-agent: its tool calls and text (thoughts), nested under it. */
+  children?: (ToolEntry | ThoughtEntry)[];
 }
 
 export interface NoteEntry {
@@ -268,6 +270,21 @@ export class TranscriptModel {
       .join('\n\n');
   }
 
+  /** The `task` call a sub-agent's update belongs to (known, else none: shown flat). */
+  private parentOf(update: { parentToolCallId?: string | null }): ToolEntry | undefined {
+    return update.parentToolCallId ? this.tools.get(update.parentToolCallId) : undefined;
+  }
+
+  /** A new tool entry: under its parent `task` call, else in the transcript. */
+  private place(update: { parentToolCallId?: string | null }, entry: ToolEntry): void {
+    const parent = this.parentOf(update);
+    if (parent) {
+      (parent.children ??= []).push(entry);
+    } else {
+      this.state.entries.push(entry);
+    }
+  }
+
   private applyUpdate(update: SessionUpdate): void {
     const s = this.state;
     switch (update.sessionUpdate) {
@@ -291,6 +308,17 @@ export class TranscriptModel {
       case 'agent_message_chunk':
       case 'agent_thought_chunk': {
         const type = update.sessionUpdate === 'agent_message_chunk' ? 'agent' : 'thought';
+        const parent = update.sessionUpdate === 'agent_thought_chunk' ? this.parentOf(update) : undefined;
+        if (parent) {
+          const children = (parent.children ??= []);
+          const last = children[children.length - 1];
+          if (last?.type === 'thought') {
+            last.text += update.content.text;
+          } else {
+            children.push({ type: 'thought', text: update.content.text });
+          }
+          return;
+        }
         const last = s.entries[s.entries.length - 1];
         if (last?.type === type) {
           last.text += update.content.text;
@@ -317,7 +345,7 @@ export class TranscriptModel {
           return;
         }
         this.tools.set(update.toolCallId, entry);
-        s.entries.push(entry);
+        this.place(update, entry);
         return;
       }
       case 'tool_call_update': {
@@ -335,7 +363,7 @@ export class TranscriptModel {
             diffs: [],
           };
           this.tools.set(update.toolCallId, entry);
-          s.entries.push(entry);
+          this.place(update, entry);
         }
         if (update.status) {
           entry.status = update.status;

@@ -98,6 +98,15 @@ function renderTool(tool: ToolEntry): string {
     }
     parts.push(`<pre class="output">${escapeHtml(shown)}</pre>`);
   }
+  if (tool.children?.length) {
+    // A `task` call's sub-agent: its tool calls and text, nested (open while it runs).
+    const nested = tool.children.map((child, index) =>
+      child.type === 'tool'
+        ? `<div class="entry nested">${renderTool(child)}</div>`
+        : `<div class="entry nested thought markdown" data-key="thought:${id}:${index}">${renderMarkdown(child.text)}</div>`,
+    );
+    parts.push(`<div class="children">${nested.join('')}</div>`);
+  }
   parts.push('</details>');
   // Edits stay visible (outside the collapsed block): one click opens the diff editor.
   const buttons: string[] = [];

@@ -190,6 +190,43 @@ describe('tool calls', () => {
     expect(renderTranscript({ ...new TranscriptModel(S).state, running: true })).toContain('codicon-loading codicon-modifier-spin');
   });
 
+  it("nests a sub-agent's tool calls and text under its task call", () => {
+    const m = new TranscriptModel(S);
+    const thought = (t: string): SessionUpdate => ({
+      sessionUpdate: 'agent_thought_chunk',
+      content: { type: 'text', text: t },
+      parentToolCallId: 'call_0',
+    });
+    feed(m, [
+      { sessionUpdate: 'tool_call', toolCallId: 'call_0', title: 'Task: Read the notes', kind: 'think' },
+      { sessionUpdate: 'tool_call_update', toolCallId: 'call_0', status: 'in_progress' },
+      { sessionUpdate: 'tool_call', toolCallId: 'call_0/call_0', title: 'Read notes.txt', kind: 'read', parentToolCallId: 'call_0' },
+      { sessionUpdate: 'tool_call_update', toolCallId: 'call_0/call_0', status: 'completed', parentToolCallId: 'call_0' },
+      thought('It says '),
+      thought('milk.'),
+      { sessionUpdate: 'tool_call_update', toolCallId: 'call_0', status: 'completed' },
+      text('Milk.'),
+    ]);
+    const [task, answer] = m.state.entries;
+    expect(m.state.entries).toHaveLength(2); // nothing of the sub-agent at the top level
+    expect(answer).toEqual({ type: 'agent', text: 'Milk.' });
+    const children = (task as ToolEntry).children!;
+    expect(children.map((c) => c.type)).toEqual(['tool', 'thought']);
+    expect((children[0] as ToolEntry).status).toBe('completed');
+    expect(children[1]).toEqual({ type: 'thought', text: 'It says milk.' });
+    const html = renderTranscript(m.state);
+    const inner = html.slice(html.indexOf('Task: Read the notes'), html.indexOf('Milk.</p>'));
+    expect(inner).toContain('<div class="children"><div class="entry nested">');
+    expect(inner).toContain('Read notes.txt');
+    expect(inner).toContain('It says milk.');
+  });
+
+  it('shows an update whose parent it never saw at the top level', () => {
+    const m = new TranscriptModel(S);
+    feed(m, [{ sessionUpdate: 'tool_call', toolCallId: 'x/y', title: 'Read', kind: 'read', parentToolCallId: 'x' }]);
+    expect(m.state.entries).toHaveLength(1);
+  });
+
   it('marks calls still open when the prompt ends as failed', () => {
     const m = new TranscriptModel(S);
     feed(m, [{ sessionUpdate: 'tool_call', toolCallId: 'c', title: 'Run', kind: 'execute' }]);
