@@ -44,6 +44,7 @@ from lsp_agent.acp import commands, options
 from lsp_agent.acp.client_fs import ClientWorkspace
 from lsp_agent.acp.content import invalid, prompt_text
 from lsp_agent.acp.gate import permission_gate
+from lsp_agent.acp.terminal import offers_terminal_output
 from lsp_agent.acp.updates import AcpSink, Outbox, replay
 from lsp_agent.agent.service import LiveSession, RunParts, ServiceError, SessionService
 from lsp_agent.config import MODES, ConfigError, Settings, load_settings
@@ -69,6 +70,11 @@ class AcpAgent:
         self.service = service
         self.conn: Any = None
         self.client = ClientCapabilities()
+
+    @property
+    def terminal_output(self) -> bool:
+        """The client renders shell output it is fed (`_meta.terminal_output`, acp/terminal.py)."""
+        return offers_terminal_output(self.client.field_meta)
 
     def on_connect(self, conn: Any) -> None:
         self.conn = conn
@@ -150,7 +156,11 @@ class AcpAgent:
     async def load_session(self, cwd: str, session_id: str, **_: Any) -> LoadSessionResponse:
         live = await self._call(self.service.find(session_id, reload=True))
         outbox = self._outbox(live)
-        replay(outbox, await self._call(self.service.history(session_id)))
+        replay(
+            outbox,
+            await self._call(self.service.history(session_id)),
+            terminal=self.terminal_output,
+        )
         outbox.send(p.SessionInfoUpdate(title=live.session.info.title or None))
         await outbox.drain()  # the history comes before the answer
         modes, config = await self._state(live)
@@ -240,7 +250,7 @@ class AcpAgent:
                     write=bool(fs and fs.write_text_file),
                     views=views,
                 ),
-                sink=AcpSink(outbox, prior),
+                sink=AcpSink(outbox, prior, terminal=self.terminal_output),
                 gate=permission_gate(self.conn, live.id),
                 tools=default_tools(),
             )

@@ -15,6 +15,7 @@ from typing import Any
 from acp.schema import SessionNotification
 from pydantic import BaseModel
 
+from lsp_agent.acp.terminal import ShellOutput
 from lsp_agent.agent.events import Compacted, Event, UsageUpdated
 from lsp_agent.agent.service import Sequencer
 from lsp_agent.server import protocol as p
@@ -85,13 +86,13 @@ def nested_meta(parent: str) -> dict[str, Any]:
 class AcpSink:
     """The engine's EventSink for one prompt: coalesced deltas (UpdateSink), then ACP."""
 
-    def __init__(self, outbox: Outbox, prior_cost: float | None = None) -> None:
+    def __init__(
+        self, outbox: Outbox, prior_cost: float | None = None, *, terminal: bool = False
+    ) -> None:
         self._outbox = outbox
         self._prior_cost = prior_cost or 0.0  # the session's earlier prompts: ACP's cost is
         # the session's cumulative cost, the engine's is this prompt's
-        self._frames = UpdateSink(
-            outbox.session_id, self._framed, Sequencer(), Progress(None, None)
-        )
+        self._frames = _Frames(outbox, ShellOutput(terminal, outbox.root))
 
     def emit(self, event: Event) -> None:
         if isinstance(event, UsageUpdated) and event.cost_usd is not None and self._prior_cost:
@@ -110,13 +111,30 @@ class AcpSink:
     def flush(self) -> None:
         self._frames.flush()
 
-    def _framed(self, method: str, params: dict[str, Any]) -> None:
-        self._outbox.put(params["update"])
+
+class _Frames(UpdateSink):
+    """The LSP front end's coalescing, with shell output shaped for ACP (acp/terminal.py)."""
+
+    def __init__(self, outbox: Outbox, shell: ShellOutput) -> None:
+        super().__init__(outbox.session_id, _unused, Sequencer(), Progress(None, None))
+        self._outbox, self._shell = outbox, shell
+
+    def _publish(self, event: Event) -> None:
+        publish(self._outbox, self._shell, event, self._streamed)
 
 
-def replay(outbox: Outbox, events: list[Event]) -> None:
+def _unused(method: str, params: dict[str, Any]) -> None:
+    raise AssertionError("ACP updates go through the outbox")
+
+
+def publish(outbox: Outbox, shell: ShellOutput, event: Event, streamed: set[str]) -> None:
+    for update in shell.rewrite(event, [u.dump() for u in to_updates(event, streamed)]):
+        outbox.put(update)
+
+
+def replay(outbox: Outbox, events: list[Event], *, terminal: bool = False) -> None:
     """A stored session's history, as the updates it streamed."""
+    shell = ShellOutput(terminal, outbox.root)
     streamed: set[str] = set()
     for event in events:
-        for update in to_updates(event, streamed):
-            outbox.send(update)
+        publish(outbox, shell, event, streamed)

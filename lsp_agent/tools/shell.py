@@ -218,6 +218,20 @@ def describe(outcome: Outcome, timeout_s: float) -> str:
     return f"Exit code: {code}"
 
 
+def exit_status(output: str) -> tuple[int | None, str | None]:
+    """The exit code and signal name that `describe` wrote as a result's last line
+    (None, None when it is not there, e.g. the call was denied)."""
+    last = output.rstrip().rpartition("\n")[2]
+    if last.startswith("Exit code: "):
+        with contextlib.suppress(ValueError):
+            return int(last.removeprefix("Exit code: ")), None
+    if last.startswith("Killed by signal "):
+        return None, last.removeprefix("Killed by signal ").rstrip(".")
+    if last.startswith("Timed out after "):
+        return None, "SIGKILL"
+    return None, None
+
+
 class BashArgs(BaseModel):
     command: str = Field(
         min_length=1, description="The command line; run by /bin/bash -c in the workspace root."

@@ -127,6 +127,8 @@ async def acp_agent(
     *,
     fs: bool = False,
     key: bool = True,
+    terminal: bool = False,
+    meta: dict[str, Any] | None = None,
 ) -> AsyncIterator[Agent]:
     client = client or RecordingClient()
     command = [sys.executable, "-m", "lsp_agent", "acp"]
@@ -140,7 +142,11 @@ async def acp_agent(
         observers=[client.observe],
         use_unstable_protocol=True,
     ) as (conn, process):
-        caps = ClientCapabilities(fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs))
+        caps = ClientCapabilities(
+            fs=FileSystemCapabilities(read_text_file=fs, write_text_file=fs),
+            terminal=terminal,
+            field_meta=meta,
+        )
         init = await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=caps)
         yield Agent(conn, process, client, init)
 

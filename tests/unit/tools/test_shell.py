@@ -12,7 +12,7 @@ from lsp_agent.agent.events import Event, ToolOutputDelta
 from lsp_agent.config import Settings
 from lsp_agent.tools import processes
 from lsp_agent.tools.base import ToolContext
-from lsp_agent.tools.shell import bash, is_secret
+from lsp_agent.tools.shell import Outcome, bash, describe, exit_status, is_secret
 from lsp_agent.workspace import DiskWorkspace
 from tests.procs import running, sleep_marker
 from tests.unit.tools.helpers import MakeCtx, run
@@ -175,3 +175,20 @@ class _Saving(DiskWorkspace):
 async def test_before_shell_note_comes_first(make_ctx: MakeCtx, root: Path) -> None:
     result = await run(bash, make_ctx(_Saving([root])), command="true")
     assert result.output == "Saved 2 open files.\n(no output)\nExit code: 0"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        (Outcome("hi\n", 0, False), (0, None)),
+        (Outcome("", 3, False), (3, None)),
+        (Outcome("x", -15, False), (None, "SIGTERM")),
+        (Outcome("x", None, True), (None, "SIGKILL")),
+        (Outcome("x", None, False), (None, None)),
+    ],
+)
+def test_exit_status_reads_what_describe_wrote(
+    outcome: Outcome, status: tuple[int | None, str | None]
+) -> None:
+    assert exit_status(f"{outcome.output}\n{describe(outcome, 5)}") == status
+    assert exit_status("denied by the user") == (None, None)
