@@ -10,15 +10,20 @@ from lsp_agent import sandbox
 from lsp_agent.config import Settings
 from lsp_agent.model.client import ModelClient
 from lsp_agent.model.errors import ModelError
+from lsp_agent.model.urls import endpoint, redacted_url, scrub_url
 
 
 async def doctor(workspace: Path, settings: Settings) -> int:
     """Print each check as `ok`, `note` or `problem` with its fix; 1 if any problem."""
     problems = 0
 
+    base_url = settings.model.base_url
+    shown_url = redacted_url(base_url)
+
     def say(level: str, text: str) -> None:
         nonlocal problems
         problems += level == "problem"
+        text = scrub_url(text, base_url)  # no finding shows the URL's credentials
         print(f"{level:7} {text}", file=sys.stdout)
 
     say("ok", f"workspace {workspace}")
@@ -29,7 +34,7 @@ async def doctor(workspace: Path, settings: Settings) -> int:
         for level, text in local_findings(settings):
             say(level, text)
     else:
-        say("ok", f"model {settings.model.name!r} at {settings.model.base_url}")
+        say("ok", f"model {settings.model.name!r} at {shown_url}")
     key = settings.api_key()
     if not local:
         if key:
@@ -65,7 +70,7 @@ async def doctor(workspace: Path, settings: Settings) -> int:
     try:
         models = await client.list_models()
     except ModelError as e:
-        say("problem", f"cannot list models at {settings.model.base_url}/models: {e}")
+        say("problem", f"cannot list models at {redacted_url(endpoint(base_url, 'models'))}: {e}")
     else:
         if settings.model.name in models or not models:
             say("ok", f"endpoint reachable; {len(models)} model(s) listed")

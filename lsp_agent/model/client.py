@@ -21,6 +21,7 @@ from lsp_agent.model import errors
 from lsp_agent.model.assemble import TurnBuilder
 from lsp_agent.model.errors import ErrorContext, ModelError
 from lsp_agent.model.sse import EventTooLarge, SSEEvent, SSEParser
+from lsp_agent.model.urls import endpoint, without_v1
 from lsp_agent.model.wire import HistoryJSON, Message, ModelEvent, RetryNotice, to_wire
 from lsp_agent.safe_text import clean_value, may_hold_surrogates
 
@@ -163,7 +164,7 @@ class ModelClient:
         return ceiling * (0.5 + self._rng.random() / 2)  # jitter keeps clients apart
 
     async def _attempt(self, body: bytes, stream: bool) -> AsyncGenerator[ModelEvent, None]:
-        url = f"{self._base}/chat/completions"
+        url = endpoint(self._base, "chat/completions")
         builder = TurnBuilder(max_tool_args=self.settings.max_tool_args_kb * 1024)
         # The read timeout bounds each silence; this bounds the whole body (a server that
         # streams forever). Checked around each read, never across a yield.
@@ -376,7 +377,7 @@ class ModelClient:
 
     async def list_models(self) -> list[str]:
         """Model ids the server offers (`GET /models`)."""
-        data = await self._get_json(f"{self._base}/models")
+        data = await self._get_json(endpoint(self._base, "models"))
         entries = data.get("data") if isinstance(data, dict) else None
         if not isinstance(entries, list):
             raise self._malformed(json.dumps(data))
@@ -386,7 +387,7 @@ class ModelClient:
         """The context size in tokens: settings, else the server's say; None if unknown."""
         if self.settings.context_window is not None:
             return self.settings.context_window
-        root = self._base[:-3] if self._base.endswith("/v1") else self._base
+        root = without_v1(self._base)
         for probe in (self._n_ctx_from_props, self._n_ctx_from_models):
             try:
                 found = await probe(root)
@@ -397,7 +398,7 @@ class ModelClient:
         return None
 
     async def _n_ctx_from_props(self, root: str) -> int | None:
-        props = await self._get_json(f"{root}/props")  # llama.cpp
+        props = await self._get_json(endpoint(root, "props"))  # llama.cpp
         if not isinstance(props, dict):
             return None
         settings = props.get("default_generation_settings")
@@ -405,7 +406,7 @@ class ModelClient:
         return _positive(found) or _positive(props.get("n_ctx"))
 
     async def _n_ctx_from_models(self, _root: str) -> int | None:
-        data = await self._get_json(f"{self._base}/models")
+        data = await self._get_json(endpoint(self._base, "models"))
         entries = data.get("data") if isinstance(data, dict) else None
         if not isinstance(entries, list) or not entries:
             return None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from lsp_agent.model.urls import scrub_url
+
 REDACTED = "[redacted]"
 _DETAIL_LIMIT = 300
 
@@ -45,7 +47,8 @@ class ErrorContext:
     secret: str | None = None
 
     def scrub(self, text: str) -> str:
-        return scrub(text, self.secret)
+        """`text` without the key, and with the base URL's credentials redacted."""
+        return scrub_url(scrub(text, self.secret), self.base_url)
 
 
 def scrub(text: str, secret: str | None) -> str:

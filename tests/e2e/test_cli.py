@@ -263,3 +263,54 @@ def test_doctor_unreachable_endpoint(workspace: Path, env: dict[str, str]) -> No
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 1
     assert any(line.startswith("problem") for line in result.stdout.splitlines())
+
+
+URL_USER, URL_PW, URL_KEY, URL_TOKEN = (
+    "alice-URLUSER",
+    "pw-URLPASS-93c1",
+    "KEY-9d8e7f6a",
+    "TOK-5b4a3c2d",
+)
+
+
+def _secret_url(host_port: str) -> str:
+    return f"http://{URL_USER}:{URL_PW}@{host_port}/v1?key={URL_KEY}&Access_Token={URL_TOKEN}"
+
+
+def _assert_no_url_secrets(result: subprocess.CompletedProcess[str]) -> None:
+    out = result.stdout + result.stderr
+    for secret in (URL_USER, URL_PW, URL_KEY, URL_TOKEN, SECRET):
+        assert secret not in out, out
+    assert "[redacted]" in result.stdout, result.stdout  # the URL is shown, redacted
+
+
+@pytest.mark.parametrize("models", [["fake-model"], ["other-model"]])
+def test_doctor_redacts_credentials_in_a_reachable_base_url(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str], models: list[str]
+) -> None:
+    model_server.models = models
+    host_port = model_server.base_url.split("//", 1)[1].split("/", 1)[0]
+    command = [LSP_AGENT, "doctor", "--model", "fake-model", "--workspace", str(workspace)]
+    command += ["--base-url", _secret_url(host_port)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    _assert_no_url_secrets(result)
+    if models == ["fake-model"]:
+        assert result.returncode == 0, result.stdout
+        assert "endpoint reachable" in result.stdout
+    # The credentials still go to the server: the key in the query, the userinfo as auth.
+    listed = [r for r in model_server.requests if r.route == "/models"]
+    assert listed and f"key={URL_KEY}" in listed[0].path
+
+
+def test_doctor_redacts_credentials_in_an_unreachable_base_url(
+    workspace: Path, env: dict[str, str]
+) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [LSP_AGENT, "doctor", "--workspace", str(workspace)]
+    command += ["--base-url", _secret_url(f"127.0.0.1:{port}")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert any(line.startswith("problem") for line in result.stdout.splitlines())
+    _assert_no_url_secrets(result)
