@@ -28,7 +28,7 @@ from lsp_agent.agent.session import (
 from lsp_agent.agent.session import prompt as run_session
 from lsp_agent.agent.undo import UndoResult, undo
 from lsp_agent.config import McpServer, PermissionMode, Settings
-from lsp_agent.langserver import LangServers, with_langservers
+from lsp_agent.langserver import LangServers, LanguageSources, with_langservers
 from lsp_agent.mcp.manager import McpManager, with_mcp
 from lsp_agent.model.client import ModelClient
 from lsp_agent.permissions import PermissionGate
@@ -113,7 +113,7 @@ class LiveSession:
     extras: dict[str, Any] = field(default_factory=dict)  # a front end's own per-session data
     mcp_servers: dict[str, McpServer] = field(default_factory=dict)  # ACP's session/new ones
     mcp: McpManager | None = None  # started on the first prompt, closed with the session
-    langservers: LangServers | None = None  # started on first use, closed with the session
+    langservers: LanguageSources | None = None  # made on first use, closed with the session
 
     @property
     def id(self) -> str:
@@ -133,6 +133,9 @@ class RunParts:
     sink: EventSink
     gate: PermissionGate | None
     tools: ToolSet
+    # where the language tools get answers (the editor's, in the LSP front end); None:
+    # language servers the daemon starts itself. Taken by the session's first prompt.
+    language: LanguageSources | None = None
 
 
 PartsFactory = Callable[[LiveSession], Awaitable[RunParts]]
@@ -308,6 +311,8 @@ class SessionService:
         if live.mcp is None:  # the servers of the session's first prompt, kept till it ends
             live.mcp = McpManager(settings.mcp, live.session.root, live.mcp_servers)
         tools, notes = await with_mcp(live.mcp, parts.tools)
+        if live.langservers is None:
+            live.langservers = parts.language
         if live.langservers is None:
             live.langservers = LangServers(
                 settings.langserver.servers, settings.langserver, parts.workspace.roots

@@ -219,11 +219,10 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
             with_text = await lsp.current(ctx, path, "\n".join(_lines))
             rows += [format_diag(shown, d) for d in with_text]
         if not args.paths:
-            for s in lsp.servers.servers.values():
-                for uri, items in s._diags.items():
-                    path = uri_path(uri)
-                    if lsp.inside(ctx, path):
-                        rows += [format_diag(ctx.workspace.display(path), d) for d in items]
+            for uri, items in (await lsp.servers.known_diagnostics()).items():
+                path = uri_path(uri)
+                if lsp.inside(ctx, path):
+                    rows += [format_diag(ctx.workspace.display(path), d) for d in items]
         return ToolResult(bounded(rows, _limit(ctx)) or "No problems found.")
 
     return [

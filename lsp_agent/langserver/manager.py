@@ -157,6 +157,14 @@ class LangServers:
         self._reported.update(fresh)
         return fresh
 
+    async def known_diagnostics(self) -> dict[str, list[Any]]:
+        """uri -> the diagnostics last published, over every running server."""
+        out: dict[str, list[Any]] = {}
+        for server in self.servers.values():
+            for uri, items in server._diags.items():
+                out.setdefault(uri, []).extend(items)
+        return out
+
     async def close(self) -> None:
         servers = list(self.servers.values())
         self.servers.clear()

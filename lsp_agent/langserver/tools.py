@@ -15,8 +15,8 @@ from lsprotocol import types as t
 from pydantic import BaseModel, Field
 
 from lsp_agent.agent.events import Diff
-from lsp_agent.langserver.client import Server, language_of
-from lsp_agent.langserver.manager import LangServers
+from lsp_agent.langserver.client import language_of
+from lsp_agent.langserver.source import LanguageSource, LanguageSources
 from lsp_agent.langserver.text import apply_edits, bounded, find_column, format_diag, introduced
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet, tool
 from lsp_agent.tools.files import workspace_errors
@@ -70,15 +70,16 @@ def uri_path(uri: str) -> Path:
 
 
 class Lsp:
-    """What the tools share: the servers, plus document sync and edit application."""
+    """What the tools share: the language sources (the daemon's servers or the editor),
+    plus document sync and edit application."""
 
-    def __init__(self, servers: LangServers) -> None:
+    def __init__(self, servers: LanguageSources) -> None:
         self.servers = servers
         self.plans: dict[str, list[tuple[Document, str]]] = {}  # tool_call_id -> planned edit
 
     async def open(
         self, ctx: ToolContext, raw: str, capability: str | None
-    ) -> tuple[Path, list[str], list[Server]]:
+    ) -> tuple[Path, list[str], list[LanguageSource]]:
         with workspace_errors():
             path = ctx.workspace.resolve(raw)
             doc = await ctx.workspace.read(path)
@@ -90,9 +91,9 @@ class Lsp:
             raise ToolError(f"No language server answers this for {ctx.workspace.display(path)}.")
         return path, doc.text.split("\n"), usable
 
-    async def sync(self, path: Path, text: str) -> list[Server]:
+    async def sync(self, path: Path, text: str) -> list[LanguageSource]:
         language = language_of(path) or ""
-        servers = await self.servers.for_path(path)
+        servers = list(await self.servers.for_path(path))
         for s in servers:
             s.sync(path, text, language)
         return servers
@@ -183,11 +184,11 @@ class Lsp:
         for path in paths:
             if language_of(path) is None:
                 continue
-            try:
+            try:  # the check is a bonus: a source that fails it never fails the edit
                 doc = await ctx.workspace.read(path)
+                out[path] = await self.current(ctx, path, doc.text if doc.exists else "")
             except Exception:
                 continue
-            out[path] = await self.current(ctx, path, doc.text if doc.exists else "")
         return out
 
     async def current(self, ctx: ToolContext, path: Path, text: str) -> list[Any]:
@@ -205,9 +206,11 @@ class Lsp:
         for path in paths:
             if path not in before:
                 continue
-            with workspace_errors():
+            try:
                 doc = await ctx.workspace.read(path)
-            after = await self.current(ctx, path, doc.text)
+                after = await self.current(ctx, path, doc.text)
+            except Exception:
+                continue
             shown = ctx.workspace.display(path)
             rows += [format_diag(shown, d) for d in introduced(before[path], after)]
         if not rows:

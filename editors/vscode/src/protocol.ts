@@ -22,6 +22,8 @@ export const SESSION_UPDATE = 'agent/session/update';
 export const REQUEST_PERMISSION = 'agent/session/request_permission';
 export const GET_DIAGNOSTICS = 'agent/getDiagnostics';
 export const SAVE_DOCUMENTS = 'agent/saveDocuments';
+/** An LSP request (definition, references, rename, ...) for the editor's language servers. */
+export const LANGUAGE_FEATURE = 'agent/languageFeature';
 /** `workspace/executeCommand` commands the server offers (code actions use fix and ask). */
 export const CMD_FIX = 'lspAgent.fix';
 export const CMD_ASK = 'lspAgent.ask';
@@ -32,6 +34,7 @@ export const CMD_UNDO = 'lspAgent.undo';
 export const METHODS = [
   COMMANDS,
   GET_DIAGNOSTICS,
+  LANGUAGE_FEATURE,
   SAVE_DOCUMENTS,
   SESSION_CANCEL,
   SESSION_LIST,

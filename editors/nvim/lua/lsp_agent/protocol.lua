@@ -17,6 +17,7 @@ M.SESSION_UPDATE = 'agent/session/update' -- notification
 M.REQUEST_PERMISSION = 'agent/session/request_permission'
 M.GET_DIAGNOSTICS = 'agent/getDiagnostics'
 M.SAVE_DOCUMENTS = 'agent/saveDocuments'
+M.LANGUAGE_FEATURE = 'agent/languageFeature' -- an LSP request for the other language servers
 
 -- standard LSP methods the plugin touches
 M.APPLY_EDIT = 'workspace/applyEdit'
