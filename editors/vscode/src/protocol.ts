@@ -61,12 +61,15 @@ export interface ClientAgentCapabilities {
   requestPermission: boolean;
   getDiagnostics: boolean;
   saveDocuments: boolean;
+  /** Answers `agent/languageFeature` from the editor's language servers. */
+  languageFeatures: boolean;
 }
 
 export const CLIENT_CAPABILITIES: ClientAgentCapabilities = {
   requestPermission: true,
   getDiagnostics: true,
   saveDocuments: true,
+  languageFeatures: true,
 };
 
 /** The server's `capabilities.experimental.lspAgent`. */
@@ -405,6 +408,28 @@ export interface SaveDocumentsParams {
 
 export interface SaveDocumentsResult {
   saved: string[];
+}
+
+/** The LSP requests the agent's language tools send the editor. */
+export const LANGUAGE_FEATURE_METHODS = [
+  'textDocument/definition',
+  'textDocument/references',
+  'textDocument/hover',
+  'textDocument/documentSymbol',
+  'workspace/symbol',
+  'textDocument/rename',
+  'textDocument/codeAction',
+  'codeAction/resolve',
+  'textDocument/diagnostic',
+  'workspace/diagnostic',
+] as const;
+
+export type LanguageFeatureMethod = (typeof LANGUAGE_FEATURE_METHODS)[number];
+
+/** `params` and the answer are that LSP method's params and result (UTF-16 positions). */
+export interface LanguageFeatureParams {
+  method: LanguageFeatureMethod;
+  params: Record<string, unknown>;
 }
 
 // --- workspace/executeCommand arguments -----------------------------------------------------
