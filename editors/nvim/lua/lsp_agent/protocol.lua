@@ -38,6 +38,7 @@ M.CLIENT_CAPABILITIES = {
   requestPermission = true,
   getDiagnostics = true,
   saveDocuments = true,
+  languageFeatures = true, -- agent/languageFeature, from the other attached language servers
 }
 
 -- server-defined JSON-RPC error: the session already runs a prompt
