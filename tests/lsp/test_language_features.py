@@ -84,6 +84,13 @@ class EditorServers:
                     {"range": o["range"], "newText": params["newName"]}
                 )
             return {"changes": changes}
+        if method == "textDocument/codeAction":
+            start = {"line": 0, "character": 0}
+            insert = {"range": {"start": start, "end": start}, "newText": "import os\n"}
+            return [
+                {"title": 'Import "os"', "kind": "quickfix", "edit": {"changes": {doc: [insert]}}},
+                {"title": "Organize imports", "command": "editor.action.organizeImports"},
+            ]
         if method == "textDocument/diagnostic":
             return {"kind": "full", "items": self.diagnostics(doc)}
         if method == "workspace/diagnostic":
@@ -230,3 +237,31 @@ async def test_a_bad_editor_answer_is_a_tool_error(
     assert references.startswith("3 reference(s):")  # the next call still works
     first = agent.editor.calls(session)[0]
     assert first.final is not None and first.final["status"] == "failed"
+
+
+async def test_a_code_action_from_the_editor_is_applied_like_an_edit(
+    language_agent: AgentClient,
+) -> None:
+    agent = language_agent
+    servers = project(agent)
+    app_uri = servers.uris[1]
+    agent.open("app.py")
+    app = agent.rel("app.py")
+    agent.server.script(
+        tool_call_reply([("code_actions", {"path": app, "line": 3})]),
+        tool_call_reply([("apply_code_action", {"path": app, "id": "1"})]),
+        tool_call_reply([("apply_code_action", {"path": app, "id": "2"})]),
+        text_reply("done"),
+    )
+    agent.editor.permission_answers += ["allow_once", "allow_once"]
+    result = await agent.prompt(await agent.new_session(), "fix line 3")
+    assert result["stopReason"] == "end_turn"
+    listed, applied, command = tool_results(agent.server)
+    assert listed == '1  Import "os"  (quickfix, editor)\n2  Organize imports  (command, editor)'
+    assert applied.startswith("Changed 1 file(s)")
+    [edit] = agent.editor.applied_edits
+    assert edit["edit"]["documentChanges"][0]["textDocument"] == {"uri": app_uri, "version": 1}
+    assert agent.editor.docs[app_uri].text == "import os\n" + APP
+    # an action that is only an editor command is not run behind the permission's back
+    assert "does not run workspace/executeCommand" in command
+    assert "workspace/executeCommand" not in methods(agent)
