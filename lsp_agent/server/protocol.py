@@ -390,7 +390,6 @@ LanguageFeatureMethod = Literal[
     "textDocument/diagnostic",
     "workspace/diagnostic",
 ]
-LANGUAGE_FEATURE_METHODS: tuple[str, ...] = LanguageFeatureMethod.__args__  # type: ignore[attr-defined]
 
 
 class LanguageFeatureParams(Wire):
