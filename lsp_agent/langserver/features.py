@@ -3,6 +3,7 @@ workspace_symbols, rename, code_actions, apply_code_action and diagnostics."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
@@ -22,6 +23,9 @@ from lsp_agent.langserver.tools import (
 )
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, tool
 from lsp_agent.tools.files import workspace_errors
+
+RENAME_RETRIES = 3
+RENAME_SETTLE_S = 2.0  # per file and try: how long a server may take to analyse it
 
 KINDS = {k.value: k.name for k in t.SymbolKind}
 
@@ -119,8 +123,46 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
         edit = await server.request(t.TEXT_DOCUMENT_RENAME, params)
         if edit is None:
             raise ToolError(f"The language server cannot rename '{args.symbol}' there.")
+        missing = await unrenamed(ctx, server, doc, pos, edit)
+        for _ in range(RENAME_RETRIES):
+            if not missing:
+                break
+            # Still analysing a file it just opened (basedpyright does this): wait for
+            # its diagnostics of those files, the sign the analysis is done, and ask again.
+            for path in missing:
+                await server.diagnostics(path, server.published(path), RENAME_SETTLE_S)
+            edit = await server.request(t.TEXT_DOCUMENT_RENAME, params) or edit
+            missing = await unrenamed(ctx, server, doc, pos, edit)
+        if missing:
+            files = ", ".join(sorted(ctx.workspace.display(p) for p in missing))
+            raise ToolError(
+                f"The language server's rename leaves references to '{args.symbol}' in {files} "
+                "unchanged (it may still be indexing); nothing was changed. Try again, or edit "
+                "those files too."
+            )
         lsp.plans[ctx.tool_call_id] = plan = await lsp.plan(ctx, edit)
         return plan
+
+    async def unrenamed(
+        ctx: ToolContext, server: Any, doc: Any, pos: Any, edit: t.WorkspaceEdit
+    ) -> set[Path]:
+        """Workspace files with references to the symbol that the rename's edit leaves
+        alone: a partial rename breaks the code, so it is never applied."""
+        if not server.has("references_provider"):
+            return set()
+        context = t.ReferenceContext(include_declaration=True)
+        found = await server.request(
+            t.TEXT_DOCUMENT_REFERENCES,
+            t.ReferenceParams(text_document=doc, position=pos, context=context),
+        )
+        referenced = {uri_path(r.uri) for r in found or []}
+        edited = {uri_path(uri) for uri in edit.changes or {}}
+        edited |= {
+            uri_path(c.text_document.uri)
+            for c in edit.document_changes or []
+            if isinstance(c, t.TextDocumentEdit)
+        }
+        return {p for p in referenced - edited if lsp.inside(ctx, p)}
 
     async def preview_rename(args: RenameArgs, ctx: ToolContext) -> Diff | None:
         return lsp.diff(ctx, await plan_rename(args, ctx))
