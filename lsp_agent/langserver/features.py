@@ -24,7 +24,7 @@ from lsp_agent.langserver.tools import (
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, tool
 from lsp_agent.tools.files import workspace_errors
 
-RENAME_RETRIES = 3
+RENAME_RETRIES = 2
 RENAME_SETTLE_S = 2.0  # per file and try: how long a server may take to analyse it
 
 KINDS = {k.value: k.name for k in t.SymbolKind}

@@ -265,3 +265,39 @@ async def test_a_code_action_from_the_editor_is_applied_like_an_edit(
     # an action that is only an editor command is not run behind the permission's back
     assert "does not run workspace/executeCommand" in command
     assert "workspace/executeCommand" not in methods(agent)
+
+
+class PartialRename(EditorServers):
+    """A server whose rename leaves out a file its references name (one still indexing)."""
+
+    def __call__(self, method: str, params: dict[str, Any]) -> Any:
+        answer = super().__call__(method, params)
+        if method == "textDocument/rename":
+            answer["changes"].pop(self.uris[0], None)
+        return answer
+
+
+async def test_a_rename_that_misses_references_is_refused_and_changes_nothing(
+    language_agent: AgentClient,
+) -> None:
+    agent = language_agent
+    project(agent)
+    servers = agent.editor.language = PartialRename(agent)
+    app = agent.rel("app.py")
+    agent.server.script(
+        tool_call_reply(
+            [("rename", {"path": app, "line": 3, "symbol": "greet", "new_name": "welcome"})]
+        ),
+        text_reply("could not rename"),
+    )
+    agent.editor.permission_answers.append("allow_once")
+    session = await agent.new_session()
+    await agent.prompt(session, "rename greet to welcome")
+    [told] = tool_results(agent.server)
+    assert "leaves references to 'greet' in" in told and "lib.py" in told
+    assert "nothing was changed" in told
+    assert agent.disk("lib.py") == LIB and agent.disk("app.py") == APP
+    assert agent.editor.applied_edits == []
+    renames = [r for r in agent.editor.language_requests if r["method"] == "textDocument/rename"]
+    assert len(renames) == 3  # asked again twice before giving up
+    assert servers.uris[0].endswith("lib.py")
