@@ -238,6 +238,36 @@ class AgentSettings(_Group):
     )
 
 
+class LanguageServer(_Group):
+    """One language server the daemon starts itself (issue 13), headless over stdio."""
+
+    command: list[str] = Field(min_length=1, description="The server and its arguments.")
+    filetypes: list[str] = Field(
+        min_length=1, description="Language ids it serves: python, typescript, javascript, …"
+    )
+    root_markers: list[str] = Field(
+        default_factory=list, description="Files whose directory is the server's root."
+    )
+    enabled: bool = True
+
+
+class LangServerSettings(_Group):
+    servers: dict[str, LanguageServer] = Field(
+        default_factory=dict,
+        description="Language servers by name, over the built-in ones (basedpyright, ruff, "
+        "typescript-language-server: used only when on PATH).",
+    )
+    check_after_edit: bool = Field(
+        True, description="Append the diagnostics an edit introduced to its tool result."
+    )
+    diagnostics_wait_s: float = Field(
+        1.5, gt=0, le=30, description="Longest wait for an edited file's diagnostics."
+    )
+    start_timeout_s: float = Field(
+        60.0, gt=0, description="Longest time a language server may take to initialize."
+    )
+
+
 class Settings(_Group):
     model: ModelSettings = Field(default_factory=ModelSettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
@@ -249,6 +279,7 @@ class Settings(_Group):
     hooks: HookSettings = Field(default_factory=HookSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     agents: AgentSettings = Field(default_factory=AgentSettings)
+    langserver: LangServerSettings = Field(default_factory=LangServerSettings)
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         env = os.environ if environ is None else environ

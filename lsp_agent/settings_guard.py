@@ -53,6 +53,10 @@ def hold_widening(trusted: Settings, new: Settings) -> tuple[Settings, list[str]
     if mcp != trusted.mcp:  # an MCP server is a command run unasked, like a hook: it waits
         held.append("mcp")
         mcp = trusted.mcp
+    langserver = new.langserver
+    if langserver.servers != trusted.langserver.servers:  # a command run unasked, like MCP
+        held.append("langserver.servers")
+        langserver = langserver.model_copy(update={"servers": trusted.langserver.servers})
     if not held:
         return new, []
     guarded = new.model_copy(
@@ -62,6 +66,7 @@ def hold_widening(trusted: Settings, new: Settings) -> tuple[Settings, list[str]
             "model": new.model.model_copy(update=model_update),
             "hooks": hooks,
             "mcp": mcp,
+            "langserver": langserver,
         }
     )
     return guarded, held

@@ -28,6 +28,7 @@ from lsp_agent.agent.session import (
 from lsp_agent.agent.session import prompt as run_session
 from lsp_agent.agent.undo import UndoResult, undo
 from lsp_agent.config import McpServer, PermissionMode, Settings
+from lsp_agent.langserver import LangServers, LanguageSources, with_langservers
 from lsp_agent.mcp.manager import McpManager, with_mcp
 from lsp_agent.model.client import ModelClient
 from lsp_agent.permissions import PermissionGate
@@ -112,6 +113,7 @@ class LiveSession:
     extras: dict[str, Any] = field(default_factory=dict)  # a front end's own per-session data
     mcp_servers: dict[str, McpServer] = field(default_factory=dict)  # ACP's session/new ones
     mcp: McpManager | None = None  # started on the first prompt, closed with the session
+    langservers: LanguageSources | None = None  # made on first use, closed with the session
 
     @property
     def id(self) -> str:
@@ -131,6 +133,9 @@ class RunParts:
     sink: EventSink
     gate: PermissionGate | None
     tools: ToolSet
+    # where the language tools get answers (the editor's, in the LSP front end); None:
+    # language servers the daemon starts itself. Taken by the session's first prompt.
+    language: LanguageSources | None = None
 
 
 PartsFactory = Callable[[LiveSession], Awaitable[RunParts]]
@@ -224,6 +229,8 @@ class SessionService:
             await asyncio.gather(live.task, return_exceptions=True)
         if live is not None and live.mcp is not None:
             await live.mcp.close()
+        if live is not None and live.langservers is not None:
+            await live.langservers.close()
 
     async def delete(self, session_id: str) -> None:
         await self.find(session_id)  # an unknown id is an error, not a silent no-op
@@ -304,6 +311,14 @@ class SessionService:
         if live.mcp is None:  # the servers of the session's first prompt, kept till it ends
             live.mcp = McpManager(settings.mcp, live.session.root, live.mcp_servers)
         tools, notes = await with_mcp(live.mcp, parts.tools)
+        if live.langservers is None:
+            live.langservers = parts.language
+        if live.langservers is None:
+            live.langservers = LangServers(
+                settings.langserver.servers, settings.langserver, parts.workspace.roots
+            )
+        tools, ls_notes = with_langservers(live.langservers, tools)
+        notes = [*notes, *ls_notes]
         return RunEnv(
             settings=settings,
             model=self.model(settings),
@@ -347,6 +362,8 @@ class SessionService:
         await asyncio.gather(*tasks, return_exceptions=True)
         managers = [live.mcp for live in self.sessions.values() if live.mcp is not None]
         await asyncio.gather(*(m.close() for m in managers), return_exceptions=True)
+        servers = [live.langservers for live in self.sessions.values() if live.langservers]
+        await asyncio.gather(*(s.close() for s in servers), return_exceptions=True)
         for client in self._models.values():
             await client.aclose()
         self._models.clear()

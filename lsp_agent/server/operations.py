@@ -30,6 +30,7 @@ from lsp_agent.server import protocol as p
 from lsp_agent.server.diagnostics import diagnostics_tool, with_feedback
 from lsp_agent.server.editor_workspace import EditorWorkspace, EditTimeout
 from lsp_agent.server.gate import EditorGate
+from lsp_agent.server.language import EditorLanguage
 from lsp_agent.server.server import AgentServer
 from lsp_agent.server.sink import Progress, UpdateSink
 from lsp_agent.server.updates import to_updates
@@ -115,7 +116,14 @@ async def run_prompt(
         sink = UpdateSink(live.session.id, ls.notify, live.seq, progress)
         settings = await local_model.run_settings(ls)
         workspace, gate, tools = _editor_parts(ls, live)
-        return RunParts(settings=settings, workspace=workspace, sink=sink, gate=gate, tools=tools)
+        return RunParts(
+            settings=settings,
+            workspace=workspace,
+            sink=sink,
+            gate=gate,
+            tools=tools,
+            language=editor_language(ls) if ls.agent_caps.language_features else None,
+        )
 
     title = live.session.info.title
     finished: RunFinished | None = None
@@ -147,7 +155,9 @@ def _editor_parts(
 ) -> tuple[EditorWorkspace, EditorGate, ToolSet]:
     caps = ls.agent_caps
     tools = list(default_tools())
-    if caps.get_diagnostics:
+    # with languageFeatures, the language tools' own diagnostics (and check after every
+    # edit) come from the editor instead: see editor_language
+    if caps.get_diagnostics and not caps.language_features:
 
         async def get(uris: list[str] | None) -> Any:
             msg_id = f"diag-{uuid.uuid4().hex[:12]}"
@@ -162,6 +172,25 @@ def _editor_parts(
         live.session.id, ls.request, ls.notify, agent_protocol=caps.request_permission
     )
     return editor_workspace(ls), gate, ToolSet(tools)
+
+
+def editor_language(ls: AgentServer) -> EditorLanguage:
+    """The editor as the language tools' source: their LSP requests become
+    `agent/languageFeature`, withdrawn with `$/cancelRequest` if the run stops waiting."""
+
+    async def ask(method: str, params: dict[str, Any]) -> Any:
+        msg_id = f"lang-{uuid.uuid4().hex[:12]}"
+        wire = {"method": method, "params": params}  # p.LanguageFeatureParams
+        request = asyncio.ensure_future(ls.request(p.LANGUAGE_FEATURE, wire, msg_id))
+        try:
+            return await asyncio.shield(request)
+        except asyncio.CancelledError:  # a cancelled run, or the source's time limit
+            if not request.done():
+                request.cancel()
+                ls.notify("$/cancelRequest", {"id": msg_id})
+            raise
+
+    return EditorLanguage(ask)
 
 
 def editor_workspace(ls: AgentServer) -> EditorWorkspace:

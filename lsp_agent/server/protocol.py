@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.alias_generators import to_camel
 
 PROTOCOL_VERSION = 1
@@ -28,6 +28,7 @@ SESSION_UPDATE = "agent/session/update"
 REQUEST_PERMISSION = "agent/session/request_permission"
 GET_DIAGNOSTICS = "agent/getDiagnostics"
 SAVE_DOCUMENTS = "agent/saveDocuments"
+LANGUAGE_FEATURE = "agent/languageFeature"
 # workspace/executeCommand
 CMD_FIX = "lspAgent.fix"
 CMD_ASK = "lspAgent.ask"
@@ -416,6 +417,34 @@ class SaveDocumentsResult(Wire):
     saved: list[str]
 
 
+# The LSP requests the language tools send to the editor (if it has `languageFeatures`).
+LanguageFeatureMethod = Literal[
+    "textDocument/definition",
+    "textDocument/references",
+    "textDocument/hover",
+    "textDocument/documentSymbol",
+    "workspace/symbol",
+    "textDocument/rename",
+    "textDocument/codeAction",
+    "codeAction/resolve",
+    "textDocument/diagnostic",
+    "workspace/diagnostic",
+]
+
+
+class LanguageFeatureParams(Wire):
+    """An LSP request for the editor to answer from all of its language servers: `params`
+    and the answer are that method's LSP params and result (UTF-16 positions)."""
+
+    method: LanguageFeatureMethod
+    params: dict[str, Any]
+
+
+class LanguageFeatureResult(RootModel[Any]):
+    """The LSP result of `method` (e.g. `Location[]` for definition), merged over the
+    editor's servers; null when none answers."""
+
+
 # --- commands and capabilities ---------------------------------------------------------
 
 
@@ -447,6 +476,7 @@ class ClientAgentCapabilities(Wire):
     request_permission: bool = False
     get_diagnostics: bool = False
     save_documents: bool = False
+    language_features: bool = False  # answers agent/languageFeature
 
 
 class ServerAgentCapabilities(Wire):
@@ -467,6 +497,7 @@ METHODS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {
     REQUEST_PERMISSION: (RequestPermissionParams, RequestPermissionResult),
     GET_DIAGNOSTICS: (GetDiagnosticsParams, GetDiagnosticsResult),
     SAVE_DOCUMENTS: (SaveDocumentsParams, SaveDocumentsResult),
+    LANGUAGE_FEATURE: (LanguageFeatureParams, LanguageFeatureResult),
     CMD_FIX: (FixCommandArgs, CommandResult),
     CMD_ASK: (AskCommandArgs, CommandResult),
     CMD_RUN: (RunCommandArgs, CommandResult),

@@ -17,6 +17,7 @@ from lsp_agent.agent.session import RunEnv, Session, load_session, new_session, 
 from lsp_agent.agent.undo import undo as undo_changes
 from lsp_agent.cli import EXIT_CANCELLED, EXIT_ERROR, EXIT_LIMIT, EXIT_OK, EXIT_OVERFLOW, fail
 from lsp_agent.config import Settings
+from lsp_agent.langserver import LangServers, with_langservers
 from lsp_agent.local.defaults import NotConfigured
 from lsp_agent.local.server import LocalConfigError, LocalModelError
 from lsp_agent.mcp.manager import McpManager, with_mcp
@@ -120,14 +121,19 @@ async def _run(
     ):
         try:
             tools, notes = await with_mcp(mcp, default_tools())
+            workspace = DiskWorkspace([session.root])
+            langservers = LangServers(
+                settings.langserver.servers, settings.langserver, workspace.roots
+            )
+            tools, ls_notes = with_langservers(langservers, tools)
             env = RunEnv(
                 settings=settings,
                 model=model,
-                workspace=DiskWorkspace([session.root]),
+                workspace=workspace,
                 sink=sink,
                 gate=TerminalGate(),
                 tools=tools,
-                notes=notes,
+                notes=[*notes, *ls_notes],
                 secrets=mcp.secrets(),
             )
             task = asyncio.create_task(prompt(store, session, text, env))
@@ -135,6 +141,7 @@ async def _run(
             finished = await task
         finally:
             await mcp.close()
+            await langservers.close()
     if not as_json:
         print(f"session {session.id}", file=sys.stderr)
     return EXIT_BY_STOP[finished.stop_reason]

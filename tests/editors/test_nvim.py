@@ -348,8 +348,9 @@ def test_diagnostics_and_save_requests(nvim: Nvim, model_server: FakeModelServer
     result = nvim.run("protocol.lua", prompt="check and fix", mode="auto")
     assert result["stop_reason"] == "end_turn"
     requests = model_server.chat_requests
-    # agent/getDiagnostics: what vim.diagnostic holds, 0-based (shown 1-based to the model)
-    assert "app.py:2:12 error: add() subtracts (test-linter)" in tool_output(requests[1])
+    # what vim.diagnostic holds, 0-based (shown 1-based to the model); with languageFeatures
+    # it comes as agent/languageFeature workspace/diagnostic instead of agent/getDiagnostics
+    assert "app.py:2:12  error: add() subtracts (test-linter)" in tool_output(requests[1])
     # agent/saveDocuments before the shell: the buffer was written, the shell saw the edit
     assert "return a + b" in tool_output(requests[3])
     assert (nvim.root / "app.py").read_text() == "def add(a, b):\n    return a + b\n"
@@ -450,3 +451,45 @@ def test_a_sub_agents_work_nests_under_its_task_call(
         "\n"
         "add subtracts: a bug.\n"
     ) in transcript, transcript
+
+
+LIB = 'def greet(name):\n    return "hi " + name\n'
+MAIN = 'from lib import greet\n\nprint(greet("bob"))\n'
+
+
+@pytest.mark.skipif(not (BIN / "basedpyright-langserver").exists(), reason="no basedpyright")
+def test_language_tools_use_the_other_attached_language_server(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    (nvim.root / "lib.py").write_text(LIB)
+    (nvim.root / "main.py").write_text(MAIN)
+    rename = {"path": "main.py", "line": 3, "symbol": "greet", "new_name": "welcome"}
+    model_server.script(
+        tool_call_reply([("definition", {"path": "main.py", "line": 3, "symbol": "greet"})]),
+        tool_call_reply([("references", {"path": "lib.py", "line": 1, "symbol": "greet"})]),
+        tool_call_reply([("rename", rename)]),
+        text_reply("Renamed."),
+    )
+    result = nvim.run("language.lua", prompt="rename greet", mode="auto")
+    assert result["stop_reason"] == "end_turn", text(result)
+    assert "basedpyright" in result["clients"]
+    for method in ("textDocument/definition", "textDocument/references", "textDocument/rename"):
+        assert method in result["asked"]  # Neovim answered, not servers the daemon started
+    requests = model_server.chat_requests
+    assert "lib.py:1:5  def greet(name):" in tool_output(requests[1])
+    references = tool_output(requests[2])
+    for row in ("lib.py:1:5  def greet(name):", 'main.py:3:7  print(greet("bob"))'):
+        assert row in references
+    assert "main.py:1:17  from lib import greet" in references
+    renamed = tool_output(requests[3])
+    assert renamed.startswith("Changed 2 file(s)"), renamed
+    # the open buffer, unsaved line included, was edited in place and stays unsaved
+    assert result["buffer"] == [
+        "from lib import welcome",
+        "",
+        'print(welcome("bob"))',
+        'print(welcome("ann"))',
+    ]
+    assert result["modified"] is True
+    assert (nvim.root / "main.py").read_text() == MAIN
+    assert (nvim.root / "lib.py").read_text() == LIB.replace("greet", "welcome")

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes.model_server import FakeModelServer
-from tests.lsp.harness import AgentClient, leaked, start, stop
+from tests.lsp.harness import LANGUAGE_AGENT_CAPS, AgentClient, leaked, start, stop
 
 FLAVOURS = ["visual-studio-code", "neovim"]
 HERE = Path(__file__).parent
@@ -70,6 +70,27 @@ async def shared_plain_agent(
     assert leaked(client.editor) == []
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def shared_language_agent(
+    tmp_path_factory: pytest.TempPathFactory, lsp_model: FakeModelServer
+) -> AsyncIterator[AgentClient]:
+    """A client that answers `agent/languageFeature` (its language servers' results)."""
+    base = tmp_path_factory.mktemp("shared-language")
+    (base / "ws").mkdir()
+    client = await start(
+        base / "ws",
+        base / "state",
+        lsp_model,
+        agent_caps=LANGUAGE_AGENT_CAPS,
+        settings={"langserver": {"diagnosticsWaitS": 0.5}},
+    )
+    try:
+        yield client
+    finally:
+        await stop(client)
+    assert leaked(client.editor) == []
+
+
 def _fresh(shared: AgentClient, model: FakeModelServer) -> Iterator[AgentClient]:
     model.clear()
     model.respond_with(None)
@@ -93,3 +114,11 @@ def plain_agent(
 ) -> Iterator[AgentClient]:
     """The shared server of a client without the agent capabilities, reset for this test."""
     yield from _fresh(shared_plain_agent, lsp_model)
+
+
+@pytest.fixture
+def language_agent(
+    shared_language_agent: AgentClient, lsp_model: FakeModelServer
+) -> Iterator[AgentClient]:
+    """The shared server of a client with `languageFeatures`, reset for this test."""
+    yield from _fresh(shared_language_agent, lsp_model)

@@ -90,6 +90,10 @@ class Editor:
     applied_edits: list[dict[str, Any]] = field(default_factory=list)
     diagnose: Callable[[str, str], list[dict[str, Any]]] | None = None  # (uri, text) -> diags
     diagnostics_requests: list[dict[str, Any]] = field(default_factory=list)
+    # agent/languageFeature: (method, params) -> the LSP result, or an Exception to answer
+    # with an error; None answers every request with an error
+    language: Callable[[str, dict[str, Any]], Any] | None = None
+    language_requests: list[dict[str, Any]] = field(default_factory=list)
     saved: list[list[str]] = field(default_factory=list)
     progress_created: list[Any] = field(default_factory=list)
     progress: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
@@ -113,6 +117,7 @@ class Editor:
             self.edit_answers,
             self.applied_edits,
             self.diagnostics_requests,
+            self.language_requests,
             self.saved,
             self.progress_created,
             self.progress,
@@ -122,6 +127,7 @@ class Editor:
             records.clear()
         self.refuse_edits = 0
         self.diagnose = None
+        self.language = None
         self.hold_progress_create = None
 
     def changed(self) -> None:
@@ -182,6 +188,7 @@ def capabilities(flavour: str, agent: dict[str, bool] | None) -> t.ClientCapabil
 
 
 ALL_AGENT_CAPS = {"requestPermission": True, "getDiagnostics": True, "saveDocuments": True}
+LANGUAGE_AGENT_CAPS = {**ALL_AGENT_CAPS, "languageFeatures": True}
 
 
 @dataclass
@@ -464,6 +471,17 @@ def make_client(editor: Editor) -> LanguageClient:
             found = editor.diagnose(uri, editor.text(uri)) if editor.diagnose else []
             items.append({"uri": uri, "diagnostics": found})
         return {"items": items}
+
+    @client.feature("agent/languageFeature")
+    def on_language_feature(ls: LanguageClient, params: dict[str, Any]) -> Any:
+        editor.language_requests.append(params)
+        editor.changed()
+        if editor.language is None:
+            raise RuntimeError("no language server in this editor")
+        answer = editor.language(params["method"], params["params"])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     @client.feature("agent/saveDocuments")
     def on_save(ls: LanguageClient, params: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import type { Connection } from './controller';
 import { AgentController, errorMessage } from './controller';
 import type { DiffDocuments } from './diffs';
 import { type CodeDiagnostic, getDiagnostics, saveDocuments } from './editorRequests';
+import { type EditorLanguage, answerLanguageFeature } from './languageFeatures';
 import { StderrLines, findExecutable, startFailureMessage } from './launch';
 import { type PermissionUI, askPermission } from './permissions';
 import {
@@ -33,6 +34,8 @@ import {
   CMD_RUN,
   GET_DIAGNOSTICS,
   type GetDiagnosticsParams,
+  LANGUAGE_FEATURE,
+  type LanguageFeatureParams,
   REQUEST_PERMISSION,
   type RequestPermissionParams,
   SAVE_DOCUMENTS,
@@ -331,6 +334,9 @@ export class AgentClient implements vscode.Disposable {
         of: (uri) => vscode.languages.getDiagnostics(vscode.Uri.parse(uri)) as readonly CodeDiagnostic[],
       }),
     );
+    client.onRequest(LANGUAGE_FEATURE, (params: LanguageFeatureParams) =>
+      answerLanguageFeature(params, vscodeLanguage()),
+    );
     client.onRequest(SAVE_DOCUMENTS, (params: SaveDocumentsParams) =>
       saveDocuments(params, {
         find: (uri) => {
@@ -349,6 +355,28 @@ export class AgentClient implements vscode.Disposable {
     return client;
   }
 
+}
+
+/** The language intelligence of every extension VS Code runs, for `agent/languageFeature`. */
+export function vscodeLanguage(): EditorLanguage {
+  const uri = (value: string) => vscode.Uri.parse(value);
+  const pos = (at: { line: number; character: number }) => new vscode.Position(at.line, at.character);
+  const run = <T>(command: string, ...args: unknown[]) => vscode.commands.executeCommand<T>(command, ...args);
+  return {
+    definition: (u, at) => run('vscode.executeDefinitionProvider', uri(u), pos(at)),
+    references: (u, at) => run('vscode.executeReferenceProvider', uri(u), pos(at)),
+    hover: (u, at) => run('vscode.executeHoverProvider', uri(u), pos(at)),
+    documentSymbols: (u) => run('vscode.executeDocumentSymbolProvider', uri(u)),
+    workspaceSymbols: (query) => run('vscode.executeWorkspaceSymbolProvider', query),
+    rename: (u, at, newName) => run('vscode.executeDocumentRenameProvider', uri(u), pos(at), newName),
+    // 50: resolve the edits of that many actions, so they come with their WorkspaceEdit
+    codeActions: (u, r) =>
+      run('vscode.executeCodeActionProvider', uri(u), new vscode.Range(pos(r.start), pos(r.end)), undefined, 50),
+    diagnostics: (u) =>
+      u === undefined
+        ? vscode.languages.getDiagnostics().map(([key, ds]) => [key.toString(), ds as readonly CodeDiagnostic[]])
+        : [[u, vscode.languages.getDiagnostics(uri(u)) as readonly CodeDiagnostic[]]],
+  };
 }
 
 /**

@@ -24,6 +24,8 @@ export const SESSION_UPDATE = 'agent/session/update';
 export const REQUEST_PERMISSION = 'agent/session/request_permission';
 export const GET_DIAGNOSTICS = 'agent/getDiagnostics';
 export const SAVE_DOCUMENTS = 'agent/saveDocuments';
+/** An LSP request (definition, references, rename, ...) for the editor's language servers. */
+export const LANGUAGE_FEATURE = 'agent/languageFeature';
 /** `workspace/executeCommand` commands the server offers (code actions use fix and ask). */
 export const CMD_FIX = 'lspAgent.fix';
 export const CMD_ASK = 'lspAgent.ask';
@@ -35,6 +37,7 @@ export const METHODS = [
   COMMANDS,
   SESSION_CONFIG,
   GET_DIAGNOSTICS,
+  LANGUAGE_FEATURE,
   SAVE_DOCUMENTS,
   SESSION_CANCEL,
   SESSION_LIST,
@@ -61,12 +64,15 @@ export interface ClientAgentCapabilities {
   requestPermission: boolean;
   getDiagnostics: boolean;
   saveDocuments: boolean;
+  /** Answers `agent/languageFeature` from the editor's language servers. */
+  languageFeatures: boolean;
 }
 
 export const CLIENT_CAPABILITIES: ClientAgentCapabilities = {
   requestPermission: true,
   getDiagnostics: true,
   saveDocuments: true,
+  languageFeatures: true,
 };
 
 /** The server's `capabilities.experimental.lspAgent`. */
@@ -462,6 +468,28 @@ export interface SaveDocumentsParams {
 
 export interface SaveDocumentsResult {
   saved: string[];
+}
+
+/** The LSP requests the agent's language tools send the editor. */
+export const LANGUAGE_FEATURE_METHODS = [
+  'textDocument/definition',
+  'textDocument/references',
+  'textDocument/hover',
+  'textDocument/documentSymbol',
+  'workspace/symbol',
+  'textDocument/rename',
+  'textDocument/codeAction',
+  'codeAction/resolve',
+  'textDocument/diagnostic',
+  'workspace/diagnostic',
+] as const;
+
+export type LanguageFeatureMethod = (typeof LANGUAGE_FEATURE_METHODS)[number];
+
+/** `params` and the answer are that LSP method's params and result (UTF-16 positions). */
+export interface LanguageFeatureParams {
+  method: LanguageFeatureMethod;
+  params: Record<string, unknown>;
 }
 
 // --- workspace/executeCommand arguments -----------------------------------------------------

@@ -222,6 +222,9 @@ function M.handlers()
     [protocol.REQUEST_PERMISSION] = M.request_permission,
     [protocol.GET_DIAGNOSTICS] = M.get_diagnostics,
     [protocol.SAVE_DOCUMENTS] = M.save_documents,
+    [protocol.LANGUAGE_FEATURE] = function(err, params, ctx)
+      return require('lsp_agent.language').handle(err, params, ctx)
+    end,
     [protocol.APPLY_EDIT] = M.apply_edit,
   }
 end

@@ -18,6 +18,7 @@ M.SESSION_UPDATE = 'agent/session/update' -- notification
 M.REQUEST_PERMISSION = 'agent/session/request_permission'
 M.GET_DIAGNOSTICS = 'agent/getDiagnostics'
 M.SAVE_DOCUMENTS = 'agent/saveDocuments'
+M.LANGUAGE_FEATURE = 'agent/languageFeature' -- an LSP request for the other language servers
 
 -- standard LSP methods the plugin touches
 M.APPLY_EDIT = 'workspace/applyEdit'
@@ -38,6 +39,7 @@ M.CLIENT_CAPABILITIES = {
   requestPermission = true,
   getDiagnostics = true,
   saveDocuments = true,
+  languageFeatures = true, -- agent/languageFeature, from the other attached language servers
 }
 
 -- server-defined JSON-RPC error: the session already runs a prompt

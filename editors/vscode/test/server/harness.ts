@@ -19,12 +19,15 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { AgentController, type Connection } from '../../src/controller';
 import { type CodeDiagnostic, getDiagnostics, saveDocuments } from '../../src/editorRequests';
+import { answerLanguageFeature } from '../../src/languageFeatures';
 import { type PermissionUI, askPermission } from '../../src/permissions';
 import {
   CLIENT_CAPABILITIES,
   type DiffItem,
   GET_DIAGNOSTICS,
   type GetDiagnosticsParams,
+  LANGUAGE_FEATURE,
+  type LanguageFeatureParams,
   REQUEST_PERMISSION,
   type RequestPermissionParams,
   SAVE_DOCUMENTS,
@@ -173,6 +176,8 @@ export interface Agent {
   updates: SessionUpdateParams[];
   permissionRequests: RequestPermissionParams[];
   diagnosticsRequests: GetDiagnosticsParams[];
+  /** agent/languageFeature requests (the client advertises languageFeatures). */
+  languageRequests: LanguageFeatureParams[];
   saveRequests: SaveDocumentsParams[];
   configurationRequests: unknown[];
   applyEdits: unknown[];
@@ -237,6 +242,7 @@ export async function startAgent(root: string, state: string, options: AgentOpti
     updates: [],
     permissionRequests: [],
     diagnosticsRequests: [],
+    languageRequests: [],
     saveRequests: [],
     configurationRequests: [],
     applyEdits: [],
@@ -289,6 +295,7 @@ export async function startAgent(root: string, state: string, options: AgentOpti
         agent.updates,
         agent.permissionRequests,
         agent.diagnosticsRequests,
+        agent.languageRequests,
         agent.saveRequests,
         agent.applyEdits,
         agent.progress,
@@ -333,6 +340,21 @@ export async function startAgent(root: string, state: string, options: AgentOpti
     return getDiagnostics(params, {
       all: () => [...agent.diagnostics.entries()],
       of: (uri) => agent.diagnostics.get(uri) ?? [],
+    });
+  });
+  // an editor whose only language intelligence is its diagnostics (no language server)
+  connection.onRequest(LANGUAGE_FEATURE, (params: LanguageFeatureParams) => {
+    agent.languageRequests.push(params);
+    const none = () => Promise.resolve(undefined);
+    return answerLanguageFeature(params, {
+      definition: none,
+      references: none,
+      hover: none,
+      documentSymbols: none,
+      workspaceSymbols: none,
+      rename: none,
+      codeActions: none,
+      diagnostics: (uri) => (uri === undefined ? [...agent.diagnostics.entries()] : [[uri, agent.diagnostics.get(uri) ?? []]]),
     });
   });
   connection.onRequest(SAVE_DOCUMENTS, (params: SaveDocumentsParams) => {

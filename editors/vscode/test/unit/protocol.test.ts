@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LABELS } from '../../src/permissions';
-import { CLIENT_CAPABILITIES, METHODS, PROTOCOL_VERSION, TOOL_KINDS, UPDATE_KINDS } from '../../src/protocol';
+import { CLIENT_CAPABILITIES, LANGUAGE_FEATURE_METHODS, METHODS, PROTOCOL_VERSION, TOOL_KINDS, UPDATE_KINDS } from '../../src/protocol';
 import { KIND_ICON, STATUS_ICON, STOP_REASONS } from '../../src/transcript/model';
 
 const schemas = join(__dirname, '..', '..', '..', '..', 'schemas');
@@ -45,7 +45,17 @@ describe('protocol.ts agrees with schemas/', () => {
     expect(Object.keys(STOP_REASONS).sort()).toEqual([...result.properties.stopReason.enum].sort());
   });
 
-  it('advertises the three client capabilities of PROTOCOL.md', () => {
-    expect(CLIENT_CAPABILITIES).toEqual({ requestPermission: true, getDiagnostics: true, saveDocuments: true });
+  it('advertises the four client capabilities of the README', () => {
+    expect(CLIENT_CAPABILITIES).toEqual({
+      requestPermission: true,
+      getDiagnostics: true,
+      saveDocuments: true,
+      languageFeatures: true,
+    });
+  });
+
+  it('answers every language feature method the server sends', () => {
+    const params = read(index.methods['agent/languageFeature'].params);
+    expect([...LANGUAGE_FEATURE_METHODS].sort()).toEqual([...params.properties.method.enum].sort());
   });
 });

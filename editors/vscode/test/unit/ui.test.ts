@@ -319,7 +319,7 @@ describe('the language client', () => {
     feature.fillClientCapabilities(capabilities);
     expect(capabilities.experimental).toEqual({
       other: 1,
-      lspAgent: { requestPermission: true, getDiagnostics: true, saveDocuments: true },
+      lspAgent: { requestPermission: true, getDiagnostics: true, saveDocuments: true, languageFeatures: true },
     });
     feature.initialize({ experimental: { lspAgent: { version: 1 } } } as never);
     expect(feature.serverVersion).toBe(1);
