@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.e2e import test_cli_sessions as sessions
-from tests.e2e.test_cli_sessions import lsp, run
+from tests.e2e.test_cli_sessions import lsp, run, session_id
 from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
 
 workspace, state, env = sessions.workspace, sessions.state, sessions.env  # the same fixtures
@@ -24,16 +24,22 @@ def test_large_snapshots_are_compressed_and_undo_restores_them(
     big.write_bytes(original)
     model_server.script(text_reply("hello"))
     run(model_server, env, workspace, "warm up")  # the store exists, with one session
+    store = state / "sessions.db"
+    empty = store.stat().st_size  # the last connection folded the WAL into the file
     edit = {"path": "big.txt", "old_string": "line 0000000", "new_string": "LINE 0"}
     model_server.script(tool_call_reply([("edit_file", edit)]), text_reply("edited"))
     result = run(model_server, env, workspace, "edit it", "--continue")
     assert result.returncode == 0, result.stderr
     assert big.read_bytes() != original
-    # Two snapshots (before and after) of ~5.2 MB each: stored raw that is ~10 MB. (The
-    # edit's events still carry the diff's texts: see bench/RESULTS.md.)
-    with sqlite3.connect(state / "sessions.db") as conn:
+    # Two snapshots (before and after) of ~5.2 MB each: stored raw that is ~10 MB, and the
+    # edit's event held the diff's old and new text again (another ~10 MB). Now the diff's
+    # texts are the snapshots' blobs, stored once, compressed.
+    assert store.stat().st_size - empty < 2_000_000
+    with sqlite3.connect(store) as conn:
         sizes, stored = conn.execute("SELECT sum(size), sum(length(data)) FROM blobs").fetchone()
     assert sizes > 10_000_000 and stored < 1_000_000, (sizes, stored)
+    shown = lsp(env, workspace, "sessions", "show", session_id(result))
+    assert shown.returncode == 0 and "→ edit_file" in shown.stdout, shown.stderr
     undone = lsp(env, workspace, "undo")
     assert undone.returncode == 0, undone.stderr
     assert big.read_bytes() == original
