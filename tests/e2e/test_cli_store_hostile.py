@@ -3,6 +3,7 @@ lsp-agent cannot use is refused before anything is written to it."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -68,3 +69,33 @@ def test_a_store_missing_a_table_is_refused_untouched(
         assert "Traceback" not in result.stderr
         assert store.read_bytes() == damaged, command
     assert not model_server.chat_requests
+
+
+def test_a_5mb_write_file_passes_the_default_caps_and_stays_small_in_the_store(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str], state: Path
+) -> None:
+    content = "".join(f"row {i:07d} of generated, compressible content\n" for i in range(110_000))
+    assert len(content) > 5_000_000  # over the old 1 MB argument cap, under tools.maxWriteMb
+    # A window that holds it, so nothing is compacted away (the caps stay the defaults).
+    (workspace / ".lsp-agent.toml").write_text("[model]\ncontextWindow = 10000000\n")
+    model_server.script(text_reply("hello"))
+    run(model_server, env, workspace, "warm up")
+    store = state / "sessions.db"
+    empty = store.stat().st_size
+    write = {"path": "gen.txt", "content": content}
+    model_server.script(
+        tool_call_reply([("write_file", write)], chunk_size=65_536), text_reply("written")
+    )
+    result = run(model_server, env, workspace, "write it", "--continue")
+    assert result.returncode == 0, result.stderr
+    assert (workspace / "gen.txt").read_text() == content
+    # Raw: the arguments (message, event, tool_calls row), the diff's new text and unified
+    # diff, and the snapshot: ~30 MB. Stored once each, compressed:
+    assert store.stat().st_size - empty < 2_000_000
+    model_server.script(text_reply("still here"))
+    resumed = run(model_server, env, workspace, "and now?", "--continue")
+    assert resumed.returncode == 0, resumed.stderr
+    history = model_server.chat_requests[-1].body["messages"]
+    [call] = [c for m in history for c in m.get("tool_calls") or []]
+    assert call["function"]["name"] == "write_file"
+    assert json.loads(call["function"]["arguments"])["content"] == content
