@@ -46,6 +46,7 @@ GROUPS: dict[str, tuple[str, str]] = {
 SECTIONS: dict[str, tuple[str, str]] = {
     "local": ("The local provider", "bench.local"),
     "compare": ("Side by side with other agents", "bench.compare"),
+    "hostile": ("Hostile input (issue 11)", "bench.hostile"),
 }
 
 

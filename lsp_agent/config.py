@@ -78,8 +78,14 @@ class ModelSettings(_Group):
     max_line_mb: float = Field(
         8.0, gt=0, description="Longest line (one SSE event) the model server may send, MB."
     )
+    # A write_file's content arrives as a tool argument, JSON-escaped (each newline two
+    # characters): the default leaves 20% above tools.maxWriteMb, so that cap is the one a
+    # write meets.
     max_tool_args_kb: int = Field(
-        1024, ge=1, description="Largest arguments of one tool call, KB; larger are refused."
+        12_288,
+        ge=1,
+        description="Largest arguments of one tool call, KB; larger are refused. Keep it "
+        "above tools.maxWriteMb (write_file's content is an argument).",
     )
 
 
@@ -135,7 +141,10 @@ class ToolSettings(_Group):
         "number of CPU cores.",
     )
     max_write_mb: float = Field(
-        10.0, gt=0, description="Largest content one write_file or edit_file may write, MB."
+        10.0,
+        gt=0,
+        description="Largest content one write_file or edit_file may write, MB. A write_file "
+        "over model.maxToolArgsKb is stopped by that limit first.",
     )
     regex_timeout_s: float = Field(
         20.0,

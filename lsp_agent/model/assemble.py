@@ -60,8 +60,9 @@ _DROPPED = '{"$dropped": '
 def dropped_args(size: int, cap: int) -> str:
     note = (
         f"The arguments of this call were {size} characters, over the limit of {cap} "
-        f"(model.maxToolArgsKb), and were dropped unread. Send smaller arguments: split a "
-        f"large file into several smaller writes or edits."
+        f"(setting model.maxToolArgsKb = {cap // 1024} KB; it also bounds write_file's "
+        f"content), and were dropped unread. Send smaller arguments: split a large file "
+        f"into several smaller writes or edits."
     )
     return _DROPPED + json.dumps(note) + "}"
 

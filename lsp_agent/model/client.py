@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import functools
 import json
@@ -21,6 +20,7 @@ from lsp_agent.model import errors
 from lsp_agent.model.assemble import TurnBuilder
 from lsp_agent.model.errors import ErrorContext, ModelError
 from lsp_agent.model.sse import EventTooLarge, SSEEvent, SSEParser
+from lsp_agent.model.sse_lines import LineTooLong, read_lines
 from lsp_agent.model.urls import endpoint, without_v1
 from lsp_agent.model.wire import HistoryJSON, Message, ModelEvent, RetryNotice, to_wire
 from lsp_agent.safe_text import clean_value, may_hold_surrogates
@@ -28,8 +28,6 @@ from lsp_agent.safe_text import clean_value, may_hold_surrogates
 USER_AGENT = "lsp-agent/0.1"
 _MAX_BACKOFF_S = 30.0
 DRAIN_S = 2.0  # after [DONE], how long to wait for the body's end before giving up on it
-READ_GAP_S = 0.012  # see _lines
-IDLE_READ_S = 0.0005  # a read that took longer found the socket empty
 
 
 class ModelClient:
@@ -235,7 +233,7 @@ class ModelClient:
     ) -> AsyncGenerator[ModelEvent, None]:
         parser = SSEParser(self._max_line)
         done = False
-        lines = _lines(resp, self._max_line, deadline)
+        lines = read_lines(resp, self._max_line, deadline)
         try:
             async for line in lines:
                 if line is None:
@@ -422,60 +420,6 @@ class ModelClient:
             entry.get("context_window"),
         ]
         return next((n for n in map(_positive, candidates) if n), None)
-
-
-class LineTooLong(Exception):
-    pass
-
-
-async def _lines(
-    resp: httpx.Response, max_line: int, deadline: float
-) -> AsyncGenerator[str | None, None]:
-    """The body's lines, then None if `deadline` (time.monotonic) passed before its end.
-
-    Servers often write one token per packet, and waking up for each costs far more than
-    handling it: after a chunk we had to wait for, pause READ_GAP_S so the next tokens
-    gather in the socket. The editor sees ~35 ms frames anyway.
-
-    A line without its newline is held as a list of pieces, joined once: re-joining it at
-    every chunk is quadratic (a 64 MB line took 49 s). Past `max_line` characters the
-    stream is abandoned with MalformedStream (raised by the caller from LineTooLong)."""
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    pending: list[str] = []  # pieces of the line so far, none holding a newline
-    held = 0
-    chunks = aiter(resp.aiter_bytes())
-    while True:
-        asked = time.monotonic()
-        try:
-            async with asyncio.timeout(deadline - asked):
-                chunk = await anext(chunks)
-        except StopAsyncIteration:
-            break
-        except TimeoutError:
-            yield None
-            return
-        waited = time.monotonic() - asked
-        text = decoder.decode(chunk)
-        if "\n" in text:
-            first, *lines, rest = text.split("\n")
-            pending.append(first)
-            if held + len(first) > max_line:
-                raise LineTooLong
-            yield "".join(pending).removesuffix("\r")
-            for line in lines:
-                yield line.removesuffix("\r")
-            pending, held = [rest], len(rest)
-        else:
-            pending.append(text)
-            held += len(text)
-        if held > max_line:
-            raise LineTooLong
-        if waited > IDLE_READ_S:  # the stream trickles: let it pile up a little
-            await asyncio.sleep(READ_GAP_S)
-    pending.append(decoder.decode(b"", final=True))
-    last = "".join(pending)
-    if last:
-        yield last.removesuffix("\r")
 
 
 @functools.cache

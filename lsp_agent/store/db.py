@@ -141,6 +141,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 5: large snapshots are stored compressed; '' is raw bytes (every blob before 5).
     ("ALTER TABLE blobs ADD COLUMN encoding TEXT NOT NULL DEFAULT ''",),
+    # 6: long strings in transcript rows are stored once, as blobs (see store/packing.py):
+    # encoding "blobs" marks a row holding references ('' is plain JSON, every row before
+    # 6); blob_refs says which session uses which blob, so the blob gc keeps them.
+    (
+        "ALTER TABLE messages ADD COLUMN encoding TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE events ADD COLUMN encoding TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE tool_calls ADD COLUMN encoding TEXT NOT NULL DEFAULT ''",  # of arguments
+        """CREATE TABLE blob_refs (
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            sha256     TEXT NOT NULL REFERENCES blobs (sha256),
+            PRIMARY KEY (session_id, sha256)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX blob_refs_by_blob ON blob_refs (sha256)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

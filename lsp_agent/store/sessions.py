@@ -219,7 +219,7 @@ class Sessions(StoreBase):
             conn.execute(_GC_BLOBS)
 
     def gc_blobs(self) -> int:
-        """Delete the snapshots no file change refers to; returns how many went."""
+        """Delete the blobs no file change or transcript row refers to; returns how many went."""
         with self._write() as conn:
             return conn.execute(_GC_BLOBS).rowcount
 
@@ -294,5 +294,6 @@ _GC_BLOBS = """
     DELETE FROM blobs WHERE sha256 NOT IN (
         SELECT before_blob FROM file_changes WHERE before_blob IS NOT NULL
         UNION SELECT after_blob FROM file_changes WHERE after_blob IS NOT NULL
+        UNION SELECT sha256 FROM blob_refs
     )
 """

@@ -89,7 +89,7 @@ COMPRESS_ABOVE = 4096  # bytes; smaller snapshots are stored as they are
 _ZLIB = "zlib"
 
 
-def _put(conn: sqlite3.Connection, blob: _Blob | None) -> str | None:
+def put_blob_row(conn: sqlite3.Connection, blob: Blob | None) -> str | None:
     if blob is None:
         return None
     # Same content, same key: stored once however many changes refer to it.
@@ -101,33 +101,42 @@ def _put(conn: sqlite3.Connection, blob: _Blob | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Blob:
+class Blob:
     sha: str
     size: int  # of the content itself
     stored: bytes  # what goes in the row
     encoding: str  # "" (raw) or "zlib"
 
 
-def _blob(data: bytes) -> _Blob:
+def make_blob(data: bytes) -> Blob:
     """Hashed, and compressed when that pays (done outside the write lock)."""
     sha = hashlib.sha256(data).hexdigest()
     if len(data) > COMPRESS_ABOVE:
         packed = zlib.compress(data, 6)
         if len(packed) < len(data) * 0.9:
-            return _Blob(sha, len(data), packed, _ZLIB)
-    return _Blob(sha, len(data), data, "")
+            return Blob(sha, len(data), packed, _ZLIB)
+    return Blob(sha, len(data), data, "")
 
 
-def _hashed(content: Content | None) -> _Blob | None:
-    return None if content is None else _blob(_bytes(content))
+def decode_blob(sha256: str, data: bytes, encoding: str, path: object) -> bytes:
+    """A blob row's content, as it was stored."""
+    if encoding == _ZLIB:
+        return zlib.decompress(data)
+    if encoding:
+        raise StoreError(f"snapshot {sha256} in {path} has an unknown encoding {encoding!r}")
+    return data
+
+
+def _hashed(content: Content | None) -> Blob | None:
+    return None if content is None else make_blob(_bytes(content))
 
 
 class Snapshots(StoreBase):
     def put_blob(self, content: Content) -> str:
         """Store a snapshot; returns its sha256. Unreferenced blobs go at the next gc."""
-        blob = _blob(_bytes(content))
+        blob = make_blob(_bytes(content))
         with self._write() as conn:
-            _put(conn, blob)
+            put_blob_row(conn, blob)
         return blob.sha
 
     def read_blob(self, sha256: str) -> bytes:
@@ -137,15 +146,7 @@ class Snapshots(StoreBase):
             ).fetchone()
         if row is None:
             raise StoreError(f"no snapshot {sha256} in {self.path}", self.path)
-        data, encoding = bytes(row[0]), row[1]
-        if encoding == _ZLIB:
-            return zlib.decompress(data)
-        if encoding:
-            raise StoreError(
-                f"snapshot {sha256} in {self.path} has an unknown encoding {encoding!r}",
-                self.path,
-            )
-        return data
+        return decode_blob(sha256, bytes(row[0]), row[1], self.path)
 
     def record_change(
         self,
@@ -162,7 +163,7 @@ class Snapshots(StoreBase):
         with self._write() as conn:
             self._require_session(conn, session_id)
             where = clean(os.fspath(path))  # SQLite text is UTF-8 only
-            row = (session_id, turn, where, _put(conn, old), _put(conn, new), now)
+            row = (session_id, turn, where, put_blob_row(conn, old), put_blob_row(conn, new), now)
             cur = conn.execute(
                 "INSERT INTO file_changes (session_id, turn, path, before_blob, after_blob,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",

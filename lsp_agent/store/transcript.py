@@ -14,18 +14,21 @@ from lsp_agent import safe_text
 from lsp_agent.agent.events import Event, event_adapter
 from lsp_agent.model.wire import AssistantMessage, Message
 from lsp_agent.store.db import SessionNotFoundError, StoreBase
+from lsp_agent.store.packing import pack, put_blobs, unpack_all
 from lsp_agent.store.repair import INTERRUPTED, repair
+from lsp_agent.store.snapshots import Blob
 
 # Whole lists validate in one pydantic-core call: far faster than a row at a time.
 _message_list: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
 _event_list: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 _INSERT_MESSAGE = (
-    "INSERT INTO messages (session_id, position, turn, role, data, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO messages (session_id, position, turn, role, data, encoding, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_EVENT = (
-    "INSERT INTO events (session_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO events (session_id, seq, type, data, encoding, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 # The newest call with this id: ids may repeat across turns, results follow their call.
 _LATEST_CALL = "(SELECT max(seq) FROM tool_calls WHERE session_id = ? AND tool_call_id = ?)"
@@ -50,8 +53,18 @@ class ToolCallRecord(BaseModel):
     updated_at: float
 
 
-def _json_list(rows: list[Any]) -> str:
-    return "[" + ",".join(row[0] for row in rows) + "]"
+def _json_list(texts: list[str]) -> str:
+    return "[" + ",".join(texts) + "]"
+
+
+def _arguments(d: dict[str, Any]) -> tuple[str, str, dict[str, Blob]] | None:
+    """A tool_call event's arguments as the tool_calls row stores them (packed)."""
+    if d["type"] != "tool_call":
+        return None
+    raw = d["raw_input"]
+    if isinstance(raw, str):  # the model's text when it was not JSON: kept as it is
+        return raw, "", {}
+    return pack(json.dumps(raw, ensure_ascii=False))
 
 
 class Transcript(StoreBase):
@@ -85,15 +98,18 @@ class Transcript(StoreBase):
         """Append and commit several messages in one transaction (e.g. a batch of results)."""
         if not messages:
             return []
-        rows = [(m.role, self._message_json(m)) for m in messages]  # before taking the lock
+        # Serialised and packed before taking the lock.
+        rows = [(m.role, *pack(self._message_json(m))) for m in messages]
         now = time.time()
         with self._write() as conn:
             start = self._next(conn, "messages", "position", session_id)
+            for *_, blobs in rows:
+                put_blobs(conn, session_id, blobs)
             conn.executemany(
                 _INSERT_MESSAGE,
                 [
-                    (session_id, start + i, turn, role, data, now)
-                    for i, (role, data) in enumerate(rows)
+                    (session_id, start + i, turn, role, data, encoding, now)
+                    for i, (role, data, encoding, _) in enumerate(rows)
                 ],
             )
             conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
@@ -103,11 +119,13 @@ class Transcript(StoreBase):
         """The transcript as stored (see `repair_session` for one fit to send)."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT data FROM messages WHERE session_id = ? ORDER BY position", (session_id,)
+                "SELECT data, encoding FROM messages WHERE session_id = ? ORDER BY position",
+                (session_id,),
             ).fetchall()
             if not rows:
                 self._require_session(conn, session_id)
-        return _message_list.validate_json(_json_list(rows))
+            texts = unpack_all(conn, self.path, rows)
+        return _message_list.validate_json(_json_list(texts))
 
     def last_turn(self, session_id: str) -> int:
         """The highest turn number among the messages; 0 when there are none."""
@@ -140,15 +158,16 @@ class Transcript(StoreBase):
             ).fetchone()
             position, prefix = (0, "[]") if row is None else (int(row[0]), str(row[1]))
             rows = conn.execute(
-                "SELECT data FROM messages WHERE session_id = ? AND position >= ?"
+                "SELECT data, encoding FROM messages WHERE session_id = ? AND position >= ?"
                 " ORDER BY position",
                 (session_id, position),
             ).fetchall()
+            texts = unpack_all(conn, self.path, rows)
             (count,) = conn.execute(
                 "SELECT count(*) FROM messages WHERE session_id = ?", (session_id,)
             ).fetchone()
         messages = _message_list.validate_json(prefix) + _message_list.validate_json(
-            _json_list(rows)
+            _json_list(texts)
         )
         return messages, int(count)
 
@@ -159,13 +178,14 @@ class Transcript(StoreBase):
         """
         with self._write() as conn:
             rows = conn.execute(
-                "SELECT data, turn, created_at FROM messages WHERE session_id = ?"
+                "SELECT data, encoding, turn, created_at FROM messages WHERE session_id = ?"
                 " ORDER BY position",
                 (session_id,),
             ).fetchall()
             if not rows:
                 self._require_session(conn, session_id)
-            stored = _message_list.validate_json(_json_list(rows))
+            texts = unpack_all(conn, self.path, [(r[0], r[1]) for r in rows])
+            stored = _message_list.validate_json(_json_list(texts))
             repaired = repair(stored)
             if len(repaired) == len(stored) and all(
                 a is b for a, b in zip(repaired, stored, strict=True)
@@ -174,13 +194,17 @@ class Transcript(StoreBase):
             origin = {id(m): row for m, row in zip(stored, rows, strict=True)}
             now = time.time()
             new_rows = []
-            turn = rows[0][1] if rows else 0
+            turn = rows[0][2] if rows else 0
             for position, message in enumerate(repaired):
                 if (row := origin.get(id(message))) is not None:
-                    data, turn, created_at = row
+                    data, encoding, turn, created_at = row  # kept as stored, blobs and all
                 else:
-                    data, created_at = self._message_json(message), now
-                new_rows.append((session_id, position, turn, message.role, data, created_at))
+                    data, encoding, blobs = pack(self._message_json(message))
+                    put_blobs(conn, session_id, blobs)
+                    created_at = now
+                new_rows.append(
+                    (session_id, position, turn, message.role, data, encoding, created_at)
+                )
             conn.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
             conn.executemany(_INSERT_MESSAGE, new_rows)
         return repaired
@@ -199,30 +223,42 @@ class Transcript(StoreBase):
         if not all(map(safe_text.is_clean, texts)):  # SQLite stores UTF-8 only
             dumped = [safe_text.clean_value(d) for d in dumped]
             texts = [safe_text.dumps(d) for d in dumped]
+        packed = [pack(t) for t in texts]  # long strings become blobs, outside the lock
+        arguments = [_arguments(d) for d in dumped]
         now = time.time()
         with self._write() as conn:
             start = self._next(conn, "events", "seq", session_id)
+            for _, _, blobs in packed:
+                put_blobs(conn, session_id, blobs)
             conn.executemany(
                 _INSERT_EVENT,
                 [
-                    (session_id, start + i, d["type"], t, now)
-                    for i, (d, t) in enumerate(zip(dumped, texts, strict=True))
+                    (session_id, start + i, d["type"], text, encoding, now)
+                    for i, (d, (text, encoding, _)) in enumerate(zip(dumped, packed, strict=True))
                 ],
             )
-            for i, d in enumerate(dumped):
-                self._derive_tool_call(conn, session_id, start + i, d, now)
+            for i, (d, args) in enumerate(zip(dumped, arguments, strict=True)):
+                if args is not None:
+                    put_blobs(conn, session_id, args[2])
+                self._derive_tool_call(conn, session_id, start + i, d, args, now)
         return list(range(start, start + len(events)))
 
     def _derive_tool_call(
-        self, conn: sqlite3.Connection, session_id: str, seq: int, d: dict[str, Any], now: float
+        self,
+        conn: sqlite3.Connection,
+        session_id: str,
+        seq: int,
+        d: dict[str, Any],
+        args: tuple[str, str, dict[str, Blob]] | None,
+        now: float,
     ) -> None:
         kind = d["type"]
-        if kind == "tool_call":
-            raw = d["raw_input"]
-            arguments = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+        if kind == "tool_call" and args is not None:
+            arguments, encoding, _ = args
             conn.execute(
                 "INSERT INTO tool_calls (session_id, seq, tool_call_id, name, title, kind,"
-                " status, arguments, output, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                " status, arguments, encoding, output, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                 (
                     session_id,
                     seq,
@@ -232,6 +268,7 @@ class Transcript(StoreBase):
                     d["kind"],
                     d["status"],
                     arguments,
+                    encoding,
                     now,
                 ),
             )
@@ -252,23 +289,29 @@ class Transcript(StoreBase):
         """Events with seq >= start, in order (to replay a session to an editor)."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT data, seq FROM events WHERE session_id = ? AND seq >= ? ORDER BY seq",
+                "SELECT data, encoding, seq FROM events WHERE session_id = ? AND seq >= ?"
+                " ORDER BY seq",
                 (session_id, start),
             ).fetchall()
             if not rows:
                 self._require_session(conn, session_id)
-        events = _event_list.validate_json(_json_list(rows))
-        return [StoredEvent(row[1], e) for row, e in zip(rows, events, strict=True)]
+            texts = unpack_all(conn, self.path, [(r[0], r[1]) for r in rows])
+        events = _event_list.validate_json(_json_list(texts))
+        return [StoredEvent(row[2], e) for row, e in zip(rows, events, strict=True)]
 
     def tool_calls(self, session_id: str) -> list[ToolCallRecord]:
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT seq, tool_call_id, name, title, kind, status, arguments, output,"
-                " updated_at FROM tool_calls WHERE session_id = ? ORDER BY seq",
+                " updated_at, encoding FROM tool_calls WHERE session_id = ? ORDER BY seq",
                 (session_id,),
             ).fetchall()
+            arguments = unpack_all(conn, self.path, [(r[6], r[9]) for r in rows])
         keys = ToolCallRecord.model_fields.keys()
-        return [ToolCallRecord.model_validate(dict(zip(keys, row, strict=True))) for row in rows]
+        return [
+            ToolCallRecord.model_validate(dict(zip(keys, (*row[:6], args, *row[7:9]), strict=True)))
+            for row, args in zip(rows, arguments, strict=True)
+        ]
 
     def interrupt_tool_calls(self, session_id: str) -> int:
         """Mark calls a dead run left pending or running as failed; returns how many."""
