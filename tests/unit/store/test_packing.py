@@ -105,7 +105,7 @@ def test_a_version_5_store_migrates_and_loads(db_path: Path) -> None:
 
     with SessionStore(db_path) as store:
         assert store.load_messages("old") == [UserMessage(content="hi")]
-        assert [e.event.model_dump() for e in store.load_events("old")] == [
+        assert [e.event.model_dump(exclude_none=True) for e in store.load_events("old")] == [
             {"type": "text_delta", "text": "yo"}
         ]
         _, started, finished = write_call(BIG)
