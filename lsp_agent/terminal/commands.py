@@ -35,7 +35,7 @@ from lsp_agent.terminal.transcript import print_transcript
 from lsp_agent.tools import default_tools
 from lsp_agent.tools.processes import kill_all_now
 from lsp_agent.tools.shell import is_secret
-from lsp_agent.workspace import DiskWorkspace
+from lsp_agent.workspace import DiskWorkspace, WorkspaceError
 
 EXIT_BY_STOP = {
     "end_turn": EXIT_OK,
@@ -123,7 +123,7 @@ async def _run(
             env = RunEnv(
                 settings=settings,
                 model=model,
-                workspace=DiskWorkspace([session.root]),
+                workspace=session_workspace(session, root),
                 sink=sink,
                 gate=TerminalGate(),
                 tools=tools,
@@ -138,6 +138,15 @@ async def _run(
     if not as_json:
         print(f"session {session.id}", file=sys.stderr)
     return EXIT_BY_STOP[finished.stop_reason]
+
+
+def session_workspace(session: Session, root: Path) -> DiskWorkspace:
+    """The workspace is bounded by `root` when the session's cwd lies inside it (a session
+    an editor began in a subfolder), else by the session's own folder; it starts at the cwd."""
+    try:
+        return DiskWorkspace([root], cwd=session.root)
+    except WorkspaceError:
+        return DiskWorkspace([session.root])
 
 
 def _cancel_on_signals(task: asyncio.Task[Any]) -> None:
@@ -162,7 +171,7 @@ async def sessions(args: argparse.Namespace, root: Path) -> int:
         async with open_store(args, None) as store:
             if args.action == "list":
                 where = None if args.all else str(root)
-                for info in await store.list_sessions(where):
+                for info in await store.list_sessions(where, nested=True):
                     when = datetime.datetime.fromtimestamp(info.updated_at).strftime(
                         "%Y-%m-%d %H:%M"
                     )
@@ -194,7 +203,7 @@ async def undo(args: argparse.Namespace, root: Path) -> int:
                     return fail(f"no session in {root} to undo: pass a SESSION_ID")
                 session_id = latest.id
             session = await load_session(store, session_id)
-            workspace = DiskWorkspace([session.root])
+            workspace = session_workspace(session, root)
             result = await undo_changes(store, session, workspace, args.turns, args.force)
     except SessionNotFoundError:
         return fail(f"no session {args.session_id!r}: see `lsp-agent sessions list`")
