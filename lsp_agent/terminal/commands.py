@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from lsp_agent.agent.events import EventSink, RunFinished
 from lsp_agent.agent.session import RunEnv, Session, load_session, new_session, prompt
 from lsp_agent.agent.undo import undo as undo_changes
 from lsp_agent.cli import EXIT_CANCELLED, EXIT_ERROR, EXIT_LIMIT, EXIT_OK, EXIT_OVERFLOW, fail
@@ -33,7 +34,7 @@ from lsp_agent.terminal.local_model import run_settings
 from lsp_agent.terminal.sinks import ConsoleSink, JsonlSink
 from lsp_agent.terminal.transcript import print_transcript
 from lsp_agent.tools import default_tools
-from lsp_agent.tools.processes import kill_all_now
+from lsp_agent.tools.processes import kill_all_now, kill_children_now
 from lsp_agent.tools.shell import is_secret
 from lsp_agent.workspace import DiskWorkspace, WorkspaceError
 
@@ -114,6 +115,32 @@ async def _run(
 ) -> int:
     sink = JsonlSink() if as_json else ConsoleSink()
     mcp = McpManager(settings.mcp, session.root)
+    # From here on, Ctrl-C is ours: the first cancels whatever runs (MCP servers starting,
+    # the prompt), a second exits at once.
+    whole = asyncio.create_task(_run_body(store, session, text, settings, sink, mcp, root, state))
+    _cancel_on_signals(whole)
+    try:
+        finished = await whole
+    except asyncio.CancelledError:  # cancelled before the prompt took over
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        return fail("cancelled", EXIT_CANCELLED)
+    if not as_json:
+        print(f"session {session.id}", file=sys.stderr)
+    return EXIT_BY_STOP[finished.stop_reason]
+
+
+async def _run_body(
+    store: AsyncSessionStore,
+    session: Session,
+    text: str,
+    settings: Settings,
+    sink: EventSink,
+    mcp: McpManager,
+    root: Path,
+    state: Path | None,
+) -> RunFinished:
     async with (
         run_settings(settings, state) as settings,
         ModelClient(settings.model, settings.api_key()) as model,
@@ -130,14 +157,9 @@ async def _run(
                 notes=notes,
                 secrets=mcp.secrets(),
             )
-            task = asyncio.create_task(prompt(store, session, text, env))
-            _cancel_on_signals(task)
-            finished = await task
+            return await prompt(store, session, text, env)
         finally:
             await mcp.close()
-    if not as_json:
-        print(f"session {session.id}", file=sys.stderr)
-    return EXIT_BY_STOP[finished.stop_reason]
 
 
 def session_workspace(session: Session, root: Path) -> DiskWorkspace:
@@ -159,6 +181,7 @@ def _cancel_on_signals(task: asyncio.Task[Any]) -> None:
         seen += 1
         if seen > 1:
             kill_all_now()
+            kill_children_now()  # MCP servers and search workers lead groups of their own
             os._exit(EXIT_CANCELLED)
         task.cancel()
 
