@@ -74,12 +74,18 @@ class Workspace(Protocol):
     @property
     def roots(self) -> tuple[Path, ...]: ...
 
+    @property
+    def cwd(self) -> Path:
+        """The session's working directory, inside a root: relative paths, the names shown
+        to the model and shell commands start there. The roots stay the boundary."""
+        ...
+
     def resolve(self, path: str) -> Path:
         """An absolute, symlink-free path inside a root; raises PathOutsideWorkspace."""
         ...
 
     def display(self, path: Path | str) -> str:
-        """A short, root-relative form for titles and messages."""
+        """A short, cwd-relative form for titles and messages (absolute outside the cwd)."""
         ...
 
     async def read(self, path: Path) -> Document:
@@ -146,18 +152,31 @@ def encode_text(text: str, eol: str) -> bytes:
 class DiskWorkspace:
     """The workspace as files on disk under one or more root directories."""
 
-    def __init__(self, roots: Sequence[Path], *, use_ripgrep: bool = True) -> None:
+    def __init__(
+        self, roots: Sequence[Path], *, use_ripgrep: bool = True, cwd: Path | None = None
+    ) -> None:
         if not roots:
             raise ValueError("a workspace needs at least one root")
         self._roots = tuple(Path(os.path.realpath(r)) for r in roots)
         # "root/" prefixes for containment checks; "/" stays "/".
         self._prefixes = tuple(os.path.join(r, "") for r in self._roots)
+        self._cwd = self._roots[0] if cwd is None else Path(os.path.realpath(cwd))
+        if self._inside(str(self._cwd)) is None:
+            raise PathOutsideWorkspace(
+                f"the working directory {cwd} is outside the workspace roots "
+                f"({', '.join(str(r) for r in self._roots)})"
+            )
+        self._cwd_prefix = os.path.join(self._cwd, "")
         self._use_ripgrep = use_ripgrep
         self._write_lock = threading.Lock()  # makes check-then-replace atomic between writes
 
     @property
     def roots(self) -> tuple[Path, ...]:
         return self._roots
+
+    @property
+    def cwd(self) -> Path:
+        return self._cwd
 
     # --- paths ----------------------------------------------------------------
 
@@ -174,7 +193,7 @@ class DiskWorkspace:
             raise PathOutsideWorkspace(
                 f"The path {path!r} contains characters that cannot be a file name."
             ) from None
-        joined = os.path.join(self._roots[0], path)  # an absolute `path` replaces the root
+        joined = os.path.join(self._cwd, path)  # an absolute `path` replaces the cwd
         real = os.path.realpath(joined)
         if self._inside(real) is not None:
             if _has_unresolved_link(real):
@@ -192,7 +211,7 @@ class DiskWorkspace:
         """`\\xHH` as tool output shows a non-UTF-8 byte of a name, back to that byte; a
         name that really holds those four characters wins when it exists."""
         raw = unshow_name(path)
-        if raw is not path and os.path.lexists(os.path.join(self._roots[0], path)):
+        if raw is not path and os.path.lexists(os.path.join(self._cwd, path)):
             return path
         return raw
 
@@ -209,16 +228,17 @@ class DiskWorkspace:
         return root
 
     def display(self, path: Path | str) -> str:
-        """Root-relative; a non-UTF-8 byte of a name shows as `\\xHH`, which resolve() reads."""
+        """Cwd-relative (absolute outside the cwd); a non-UTF-8 byte of a name shows as
+        `\\xHH`, which resolve() reads."""
         return show_name(self._display(str(path)))
 
     def _display(self, s: str) -> str:
-        first, prefix = str(self._roots[0]), self._prefixes[0]
+        first, prefix = str(self._cwd), self._cwd_prefix
         if s == first:
             return "."
         if s.startswith(prefix):
             return s[len(prefix) :].replace(os.sep, "/")
-        return s  # other roots: absolute, so resolve() maps it back
+        return s  # outside the cwd (other roots): absolute, so resolve() maps it back
 
     # --- files ----------------------------------------------------------------
 
@@ -433,3 +453,15 @@ def _default_mode() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def rule_name(workspace: Workspace, shown: str) -> tuple[str | None, str]:
+    """A name as `display` shows it (cwd-relative or absolute), as permission rules judge
+    it: relative to the first root (the permission root; None outside it), and absolute."""
+    absolute = os.path.normpath(os.path.join(workspace.cwd, shown))
+    root = str(workspace.roots[0])
+    if absolute == root:
+        return ".", absolute
+    if absolute.startswith(os.path.join(root, "")):
+        return absolute[len(root) + 1 :].replace(os.sep, "/"), absolute
+    return None, absolute

@@ -41,7 +41,7 @@ from acp.schema import (
 
 from lsp_agent import __version__
 from lsp_agent.acp import commands, options
-from lsp_agent.acp.client_fs import ClientWorkspace
+from lsp_agent.acp.client_fs import ClientWorkspace, session_bounds
 from lsp_agent.acp.content import invalid, prompt_text
 from lsp_agent.acp.gate import permission_gate
 from lsp_agent.acp.terminal import offers_terminal_output
@@ -155,6 +155,7 @@ class AcpAgent:
 
     async def load_session(self, cwd: str, session_id: str, **_: Any) -> LoadSessionResponse:
         live = await self._call(self.service.find(session_id, reload=True))
+        live.extras["root"] = self._root(cwd)
         outbox = self._outbox(live)
         replay(
             outbox,
@@ -169,6 +170,7 @@ class AcpAgent:
 
     async def resume_session(self, cwd: str, session_id: str, **_: Any) -> ResumeSessionResponse:
         live = await self._call(self.service.find(session_id))
+        live.extras["root"] = self._root(cwd)
         modes, config = await self._state(live)
         self._announce(live)
         return ResumeSessionResponse(modes=modes, config_options=config)
@@ -221,7 +223,8 @@ class AcpAgent:
 
     async def prompt(self, session_id: str, prompt: list[Any], **_: Any) -> PromptResponse:
         live = await self._call(self.service.find(session_id))
-        text, views = prompt_text(prompt, DiskWorkspace([live.session.root]))
+        roots, cwd = session_bounds(live.extras.get("root"), live.session.root)
+        text, views = prompt_text(prompt, DiskWorkspace(roots, cwd=cwd))
         if not text.strip():
             raise invalid("prompt: the prompt is empty")
         outbox = self._outbox(live)
@@ -238,17 +241,20 @@ class AcpAgent:
         store = self.service.store
         prior = (await store.session_usage(live.id)).cost_usd if store is not None else None
 
+        roots, cwd = session_bounds(live.extras.get("root"), live.session.root)
+
         async def parts(live: LiveSession) -> RunParts:
             fs = self.client.fs
             return RunParts(
                 settings=self.settings(live.session.root),
                 workspace=ClientWorkspace(
-                    [live.session.root],
+                    roots,
                     self.conn,
                     live.id,
                     read=bool(fs and fs.read_text_file),
                     write=bool(fs and fs.write_text_file),
                     views=views,
+                    cwd=cwd,
                 ),
                 sink=AcpSink(outbox, prior, terminal=self.terminal_output),
                 gate=permission_gate(self.conn, live.id),

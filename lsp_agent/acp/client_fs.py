@@ -32,6 +32,16 @@ def normalize(text: str) -> tuple[str, str]:
     return text, "\n"
 
 
+def session_bounds(root: Path | None, cwd: Path) -> tuple[list[Path], Path]:
+    """The roots and working directory of an ACP session. ACP names one folder, `cwd`: it
+    bounds a new session and is where it starts. A session loaded or resumed with a `cwd`
+    that contains its stored one (begun in a subfolder, e.g. by the language server) is
+    bounded by the folder given and still starts at its own."""
+    if root is not None and (cwd == root or root in cwd.parents):
+        return [root], cwd
+    return [cwd], cwd
+
+
 class ClientWorkspace(DiskWorkspace):
     def __init__(
         self,
@@ -42,8 +52,9 @@ class ClientWorkspace(DiskWorkspace):
         read: bool,
         write: bool,
         views: dict[Path, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
-        super().__init__(roots)
+        super().__init__(roots, cwd=cwd)
         self._conn, self._session_id = conn, session_id
         self._client_reads, self._client_writes = read, write
         # Embedded resources of the prompt: the editor's text of those files.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from acp import RequestError
 from acp.schema import AgentMessageChunk, PromptResponse, TextContentBlock, Usage
 
-from lsp_agent.acp.client_fs import ClientWorkspace
+from lsp_agent.acp.client_fs import ClientWorkspace, session_bounds
 from lsp_agent.acp.content import invalid
 from lsp_agent.agent.events import RunFinished, StopReason
 from lsp_agent.agent.service import LiveSession, ServiceError
@@ -46,12 +46,14 @@ async def _undo(agent: AcpAgent, live: LiveSession, arg: str) -> PromptResponse:
     if arg and not (arg.isdigit() and int(arg) > 0):
         raise invalid(f"prompt: /undo takes a number of turns, not {arg!r}")
     fs = agent.client.fs
+    roots, cwd = session_bounds(live.extras.get("root"), live.session.root)
     workspace = ClientWorkspace(
-        [live.session.root],
+        roots,
         agent.conn,
         live.id,
         read=bool(fs and fs.read_text_file),
         write=bool(fs and fs.write_text_file),
+        cwd=cwd,
     )
     try:
         result = await agent.service.undo(live, workspace, int(arg or 1))

@@ -48,10 +48,17 @@ def load_instructions(root: Path) -> Instructions:
     return Instructions(files, "\n\n".join(parts))
 
 
-def system_prompt(root: Path, instructions: Instructions | None = None) -> SystemMessage:
+def system_prompt(
+    root: Path, instructions: Instructions | None = None, roots: tuple[Path, ...] = ()
+) -> SystemMessage:
+    """`root` is the working directory; `roots`, when they differ from it, are named too."""
     template = resources.files("lsp_agent.agent").joinpath("prompts/system.md").read_text("utf-8")
+    bounds = (
+        "" if not roots or roots == (root,) else f"Workspace roots: {', '.join(map(str, roots))}\n"
+    )
     text = template.format(
         root=root,
+        roots=bounds,
         platform=f"{platform.system()} {platform.machine()}",
         date=datetime.date.today().isoformat(),
     )

@@ -211,11 +211,11 @@ class SessionService:
 
     async def list_sessions(self, roots: Iterable[Path]) -> list[SessionInfo]:
         store = self.require_store()
-        found: list[SessionInfo] = []
-        for root in roots:
-            found += await store.list_sessions(str(root))
-        found.sort(key=lambda info: info.updated_at, reverse=True)
-        return found
+        found: dict[str, SessionInfo] = {}
+        for root in roots:  # a session's cwd may lie anywhere inside a root
+            for info in await store.list_sessions(str(root), nested=True):
+                found[info.id] = info
+        return sorted(found.values(), key=lambda info: info.updated_at, reverse=True)
 
     async def history(self, session_id: str) -> list[Event]:
         """The stored events of a session, oldest first (for a client to replay)."""

@@ -135,16 +135,18 @@ async def _prepare(
         session.counter = TokenCounter(settings.model.name)
     await session.counter.load()
     if session.permissions is None or session.permissions.settings != settings.permissions:
+        # The roots, not the working directory, are what permissions judge paths against.
         session.permissions = Permissions(
-            settings.permissions, env.gate, session.root, settings.shell
+            settings.permissions, env.gate, env.workspace.roots[0], settings.shell
         )
     else:
         session.permissions.gate = env.gate
-    instructions = load_instructions(session.root)
+    cwd = env.workspace.cwd  # the stored cwd, unless it is no longer inside the roots
+    instructions = load_instructions(cwd)
     turn = await store.last_turn(session.id) + 1
     window = env.window or await context_window(settings, env.model)
     conversation = Conversation(
-        system_prompt(session.root, instructions),
+        system_prompt(cwd, instructions, env.workspace.roots),
         session.messages,
         session.counter,
         window,

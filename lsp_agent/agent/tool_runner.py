@@ -30,7 +30,7 @@ from lsp_agent.secrets import known_secrets, redactor
 from lsp_agent.store.redact import Redactor
 from lsp_agent.tools.base import Delegate, Tool, ToolContext, ToolError, ToolResult, ToolSet
 from lsp_agent.tools.text import truncate
-from lsp_agent.workspace import Workspace, WorkspaceError
+from lsp_agent.workspace import Workspace, WorkspaceError, rule_name
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,9 @@ class ToolRunner:
         path = getattr(args, "path", None)
         if not isinstance(path, str) or tool.kind == "execute":
             return None
-        return self.workspace.display(self.workspace.resolve(path))
+        shown = self.workspace.display(self.workspace.resolve(path))
+        rel, absolute = rule_name(self.workspace, shown)  # rules anchor at the root
+        return rel if rel is not None else absolute
 
     def _is_read_only(self, call: ToolCall) -> bool:
         tool = self.tools.get(call.function.name)

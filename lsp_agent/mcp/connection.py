@@ -4,6 +4,7 @@ entered and left in one task), restarted once if it dies."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -83,8 +84,10 @@ class Connection:
                 ready.set_result(None)
                 await self._stop.wait()
         except BaseException as e:
-            if not ready.done():
-                ready.set_exception(e if isinstance(e, Exception) else RuntimeError(str(e)))
+            if not ready.done() and isinstance(e, Exception):
+                ready.set_exception(e)
+            elif not ready.done():  # cancelled (closed while starting): nobody awaits it
+                ready.cancel()
             elif not self._stop.is_set():
                 self.error = f"stopped: {_describe(e)}"
         finally:
@@ -145,7 +148,13 @@ class Connection:
     async def close(self) -> None:
         self._stop.set()
         task, self._task = self._task, None
-        if task is not None and not task.done():
+        if task is not None and not task.done() and self.session is None:
+            # Still starting: it cannot see the stop, so end it now (its transport's
+            # cleanup ends the server process), bounded like a stop.
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(task), 5)
+        elif task is not None and not task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(task), 5)
             except BaseException:

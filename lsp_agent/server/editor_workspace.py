@@ -46,8 +46,9 @@ class EditorWorkspace(DiskWorkspace):
         save: SaveDocuments | None,
         position_encoding: str = "utf-16",
         on_late: LateEdit | None = None,
+        cwd: Path | None = None,
     ) -> None:
-        super().__init__(roots)
+        super().__init__(roots, cwd=cwd)
         self._documents = documents
         self._apply_edit = apply_edit
         self._save = save

@@ -171,7 +171,7 @@ def _editor_parts(
     gate = EditorGate(
         live.session.id, ls.request, ls.notify, agent_protocol=caps.request_permission
     )
-    return editor_workspace(ls), gate, ToolSet(tools)
+    return editor_workspace(ls, live.session.root), gate, ToolSet(tools)
 
 
 def editor_language(ls: AgentServer) -> EditorLanguage:
@@ -193,9 +193,15 @@ def editor_language(ls: AgentServer) -> EditorLanguage:
     return EditorLanguage(ask)
 
 
-def editor_workspace(ls: AgentServer) -> EditorWorkspace:
+def editor_workspace(ls: AgentServer, cwd: Path | None = None) -> EditorWorkspace:
+    """The editor's workspace: the roots bound it; a session's cwd (inside them) is where
+    relative paths and commands start."""
     save = ls.agent_caps.save_documents and ls.config.editor.save_before_shell
     encoding = ls.workspace.position_encoding
+    try:
+        DiskWorkspace(ls.roots(), cwd=cwd)
+    except WorkspaceError:
+        cwd = None  # a stored session of a folder no longer open: start at the root
     return EditorWorkspace(
         ls.roots(),
         lambda: list(ls.workspace.text_documents.values()),
@@ -203,6 +209,7 @@ def editor_workspace(ls: AgentServer) -> EditorWorkspace:
         save=(lambda uris: _save(ls, uris)) if save else None,
         position_encoding=str(getattr(encoding, "value", encoding) or "utf-16"),
         on_late=ls.show_error,
+        cwd=cwd,
     )
 
 
@@ -280,7 +287,9 @@ async def replay(ls: AgentServer, live: LiveSession) -> int:
 async def undo_turns(ls: AgentServer, args: p.UndoParams) -> dict[str, Any]:
     live = await find(ls, args.session_id)
     try:
-        result = await (await service(ls)).undo(live, editor_workspace(ls), args.turns, args.force)
+        result = await (await service(ls)).undo(
+            live, editor_workspace(ls, live.session.root), args.turns, args.force
+        )
     except SessionBusy as e:
         raise JsonRpcException(message=str(e), code=SESSION_BUSY) from None
     except WorkspaceError as e:

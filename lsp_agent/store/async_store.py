@@ -105,9 +105,13 @@ class AsyncSessionStore:
         return await self.call(SessionStore.resolve_session_id, prefix)
 
     async def list_sessions(
-        self, workspace: str | os.PathLike[str] | None = None, limit: int | None = None
+        self,
+        workspace: str | os.PathLike[str] | None = None,
+        limit: int | None = None,
+        *,
+        nested: bool = False,
     ) -> list[SessionInfo]:
-        return await self.call(SessionStore.list_sessions, workspace, limit)
+        return await self.call(SessionStore.list_sessions, workspace, limit, nested=nested)
 
     async def latest_session(self, workspace: str | os.PathLike[str]) -> SessionInfo | None:
         return await self.call(SessionStore.latest_session, workspace)

@@ -155,14 +155,25 @@ class Sessions(StoreBase):
         return str(rows[0][0])
 
     def list_sessions(
-        self, workspace: str | os.PathLike[str] | None = None, limit: int | None = None
+        self,
+        workspace: str | os.PathLike[str] | None = None,
+        limit: int | None = None,
+        *,
+        nested: bool = False,
     ) -> list[SessionInfo]:
-        """Sessions, most recently updated first, optionally only those of one workspace."""
+        """Sessions, most recently updated first, optionally only those of one workspace;
+        `nested` also finds those whose working directory lies inside it (the `workspace`
+        column holds a session's cwd)."""
         sql = f"SELECT {_SESSION_COLUMNS} FROM sessions s"
         params: list[object] = []
         if workspace is not None:
+            where = os.fspath(workspace)
             sql += " WHERE s.workspace = ?"
-            params.append(os.fspath(workspace))
+            params.append(where)
+            if nested:  # substr, not LIKE: paths hold % and _
+                prefix = os.path.join(where, "")
+                sql += " OR substr(s.workspace, 1, ?) = ?"
+                params += [len(prefix), prefix]
         sql += " ORDER BY s.updated_at DESC, s.rowid DESC LIMIT ?"
         params.append(-1 if limit is None else limit)
         with self._read() as conn:

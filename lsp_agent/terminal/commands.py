@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from lsp_agent.agent.events import EventSink, RunFinished
 from lsp_agent.agent.session import RunEnv, Session, load_session, new_session, prompt
 from lsp_agent.agent.undo import undo as undo_changes
 from lsp_agent.cli import EXIT_CANCELLED, EXIT_ERROR, EXIT_LIMIT, EXIT_OK, EXIT_OVERFLOW, fail
@@ -34,9 +35,9 @@ from lsp_agent.terminal.local_model import run_settings
 from lsp_agent.terminal.sinks import ConsoleSink, JsonlSink
 from lsp_agent.terminal.transcript import print_transcript
 from lsp_agent.tools import default_tools
-from lsp_agent.tools.processes import kill_all_now
+from lsp_agent.tools.processes import kill_all_now, kill_children_now
 from lsp_agent.tools.shell import is_secret
-from lsp_agent.workspace import DiskWorkspace
+from lsp_agent.workspace import DiskWorkspace, WorkspaceError
 
 EXIT_BY_STOP = {
     "end_turn": EXIT_OK,
@@ -115,13 +116,39 @@ async def _run(
 ) -> int:
     sink = JsonlSink() if as_json else ConsoleSink()
     mcp = McpManager(settings.mcp, session.root)
+    # From here on, Ctrl-C is ours: the first cancels whatever runs (MCP servers starting,
+    # the prompt), a second exits at once.
+    whole = asyncio.create_task(_run_body(store, session, text, settings, sink, mcp, root, state))
+    _cancel_on_signals(whole)
+    try:
+        finished = await whole
+    except asyncio.CancelledError:  # cancelled before the prompt took over
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        return fail("cancelled", EXIT_CANCELLED)
+    if not as_json:
+        print(f"session {session.id}", file=sys.stderr)
+    return EXIT_BY_STOP[finished.stop_reason]
+
+
+async def _run_body(
+    store: AsyncSessionStore,
+    session: Session,
+    text: str,
+    settings: Settings,
+    sink: EventSink,
+    mcp: McpManager,
+    root: Path,
+    state: Path | None,
+) -> RunFinished:
     async with (
         run_settings(settings, state) as settings,
         ModelClient(settings.model, settings.api_key()) as model,
     ):
         try:
             tools, notes = await with_mcp(mcp, default_tools())
-            workspace = DiskWorkspace([session.root])
+            workspace = session_workspace(session, root)
             langservers = LangServers(
                 settings.langserver.servers, settings.langserver, workspace.roots
             )
@@ -136,15 +163,19 @@ async def _run(
                 notes=[*notes, *ls_notes],
                 secrets=mcp.secrets(),
             )
-            task = asyncio.create_task(prompt(store, session, text, env))
-            _cancel_on_signals(task)
-            finished = await task
+            return await prompt(store, session, text, env)
         finally:
             await mcp.close()
             await langservers.close()
-    if not as_json:
-        print(f"session {session.id}", file=sys.stderr)
-    return EXIT_BY_STOP[finished.stop_reason]
+
+
+def session_workspace(session: Session, root: Path) -> DiskWorkspace:
+    """The workspace is bounded by `root` when the session's cwd lies inside it (a session
+    an editor began in a subfolder), else by the session's own folder; it starts at the cwd."""
+    try:
+        return DiskWorkspace([root], cwd=session.root)
+    except WorkspaceError:
+        return DiskWorkspace([session.root])
 
 
 def _cancel_on_signals(task: asyncio.Task[Any]) -> None:
@@ -157,6 +188,7 @@ def _cancel_on_signals(task: asyncio.Task[Any]) -> None:
         seen += 1
         if seen > 1:
             kill_all_now()
+            kill_children_now()  # MCP servers and search workers lead groups of their own
             os._exit(EXIT_CANCELLED)
         task.cancel()
 
@@ -169,7 +201,7 @@ async def sessions(args: argparse.Namespace, root: Path) -> int:
         async with open_store(args, None) as store:
             if args.action == "list":
                 where = None if args.all else str(root)
-                for info in await store.list_sessions(where):
+                for info in await store.list_sessions(where, nested=True):
                     when = datetime.datetime.fromtimestamp(info.updated_at).strftime(
                         "%Y-%m-%d %H:%M"
                     )
@@ -201,7 +233,7 @@ async def undo(args: argparse.Namespace, root: Path) -> int:
                     return fail(f"no session in {root} to undo: pass a SESSION_ID")
                 session_id = latest.id
             session = await load_session(store, session_id)
-            workspace = DiskWorkspace([session.root])
+            workspace = session_workspace(session, root)
             result = await undo_changes(store, session, workspace, args.turns, args.force)
     except SessionNotFoundError:
         return fail(f"no session {args.session_id!r}: see `lsp-agent sessions list`")

@@ -34,7 +34,7 @@ DEFAULT_READ_LIMIT = 2000
 LIST_LIMIT = 1000
 _FOOTER_ROOM = 300  # characters kept free in the output budget for the closing note
 
-PATH_HELP = "Relative to the workspace root, or absolute inside the workspace."
+PATH_HELP = "Relative to the working directory, or absolute inside the workspace."
 
 
 @contextmanager

@@ -110,3 +110,20 @@ def kill_all_now() -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
         unregister(pgid)
+
+
+def kill_children_now() -> None:
+    """SIGKILL every child process of ours (and the group of one that leads its own):
+    before a hard exit, so that no MCP server, search worker or command outlives us.
+    Linux only (/proc); elsewhere the registered groups are all that is killed."""
+    pids: set[int] = set()
+    with contextlib.suppress(OSError):
+        for task in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError), open(f"/proc/self/task/{task}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from lsp_agent.tools.base import ToolContext, ToolResult, tool
 from lsp_agent.tools.files import PATH_HELP, workspace_errors
 from lsp_agent.tools.text import clip_line
-from lsp_agent.workspace import GrepMatch
+from lsp_agent.workspace import GrepMatch, rule_name
 
 GLOB_LIMIT = 1000
 GREP_LINE_CHARS = 300
@@ -26,12 +26,10 @@ def _readable(ctx: ToolContext) -> Callable[[str], bool]:
     perms = ctx.permissions
     if perms is None:
         return lambda shown: True
-    root = str(ctx.workspace.roots[0])
+    ws = ctx.workspace
 
-    def readable(shown: str) -> bool:
-        if shown.startswith("/"):
-            return not perms.read_denied(None, shown)
-        return not perms.read_denied(shown, f"{root}/{shown}")
+    def readable(shown: str) -> bool:  # shown from the cwd; rules anchor at the root
+        return not perms.read_denied(*rule_name(ws, shown))
 
     return readable
 
@@ -53,7 +51,7 @@ class GlobArgs(BaseModel):
 async def glob(args: GlobArgs, ctx: ToolContext) -> ToolResult:
     """Find files by name or path pattern, e.g. '**/*.py' or 'src/**/test_*.ts'.
 
-    Lists files (not directories), sorted by path, relative to the workspace root.
+    Lists files (not directories), sorted by path, relative to the working directory.
     Files ignored by .gitignore and the .git directory are skipped; hidden files are
     included. Use grep to search file contents.
     """

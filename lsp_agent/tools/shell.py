@@ -251,9 +251,9 @@ def _title(a: BashArgs) -> str:
 
 @tool(kind="execute", title=_title)
 async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
-    """Run a shell command with /bin/bash -c in the workspace root and return its output.
+    """Run a shell command with /bin/bash -c in the working directory and return its output.
 
-    Each call starts a fresh shell in the workspace root: `cd` and variables do not carry
+    Each call starts a fresh shell in the working directory: `cd` and variables do not carry
     over to the next call (chain with && instead).
     stdout and stderr are interleaved; long output keeps its beginning and end. Input is
     /dev/null, so interactive commands fail instead of waiting: pass flags such as
@@ -264,7 +264,7 @@ async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
     """
     note = await ctx.workspace.before_shell()
     timeout_s = args.timeout_s or ctx.settings.shell.timeout_s
-    cwd = ctx.workspace.roots[0]
+    cwd = ctx.workspace.cwd  # the session's working directory; the roots bound the sandbox
     launch, policy = await _sandboxed(args.command, ctx, cwd)
     outcome = await run_command(
         launch,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,11 +22,12 @@ from tests.fakes.model_server import (
     text_reply,
     tool_call_reply,
 )
-from tests.procs import running, sleep_marker, spawn_two
+from tests.procs import running, sleep_marker, spawn_two, wait_gone
 
 LSP_AGENT = str(Path(sys.executable).parent / "lsp-agent")
 SECRET = "sk-e2e-SECRET-4f9a8b7c6d5e"
 MARK = sleep_marker()
+MCP_MARK = f"mcp-{MARK}"
 
 
 @pytest.fixture
@@ -314,3 +316,64 @@ def test_doctor_redacts_credentials_in_an_unreachable_base_url(
     assert result.returncode == 1
     assert any(line.startswith("problem") for line in result.stdout.splitlines())
     _assert_no_url_secrets(result)
+
+
+def _group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _stuck_mcp_server(workspace: Path) -> None:
+    """An MCP server that starts (says so on stderr, which the CLI passes on) and never
+    answers `initialize`, nor stdin closing, nor SIGTERM; MCP_MARK is one of its arguments."""
+    code = (
+        "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('mcp-started', file=sys.stderr, flush=True); time.sleep(300)"
+    )
+    (workspace / ".lsp-agent.toml").write_text(
+        f"[mcp.servers.stuck]\ncommand = {json.dumps(sys.executable)}\n"
+        f"args = ['-c', {json.dumps(code)}, {json.dumps(MCP_MARK)}]\n"
+    )
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+@pytest.mark.parametrize("where", ["mcp-start", "shell"])
+def test_ctrl_c_while_stuck_exits_130_and_leaves_no_process(
+    model_server: FakeModelServer, workspace: Path, env: dict[str, str], where: str, signals: int
+) -> None:
+    """The first Ctrl-C cancels (even while an MCP server is still starting), a second
+    one exits at once; either way nothing the run started is left (its group, the MCP
+    server in its own session, the commands)."""
+    if where == "mcp-start":
+        _stuck_mcp_server(workspace)
+        ready, marker = "mcp-started", MCP_MARK
+    else:
+        stubborn = f"trap '' TERM INT; {spawn_two(MARK)}"
+        model_server.script(tool_call_reply([("bash", {"command": stubborn})]))
+        ready, marker = "started", MARK
+    command = [LSP_AGENT, "run", "go", "--workspace", str(workspace)]
+    command += ["--base-url", model_server.base_url, "--permission-mode", "auto"]
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own group, to check that none of it is left
+    )
+    try:
+        assert any(line.startswith(ready) for line in _lines(proc.stderr))
+        assert running(marker)
+        for _ in range(signals):
+            proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 130  # a hang guard, not a timing assertion
+        assert wait_gone(marker) == []
+        assert _group_gone(proc.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
