@@ -146,12 +146,10 @@ async def _run_body(
         run_settings(settings, state) as settings,
         ModelClient(settings.model, settings.api_key()) as model,
     ):
+        workspace = session_workspace(session, root)
+        langservers = LangServers(settings.langserver.servers, settings.langserver, workspace.roots)
         try:
             tools, notes = await with_mcp(mcp, default_tools())
-            workspace = session_workspace(session, root)
-            langservers = LangServers(
-                settings.langserver.servers, settings.langserver, workspace.roots
-            )
             tools, ls_notes = with_langservers(langservers, tools)
             env = RunEnv(
                 settings=settings,
