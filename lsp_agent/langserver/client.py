@@ -60,6 +60,8 @@ class Server:
         self._bump = asyncio.Event()  # set (and replaced) on every publishDiagnostics
         self._edits: list[t.WorkspaceEdit] = []  # workspace/applyEdit from a command
         self._stderr: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()  # the server has analysed a document (see `ready`)
+        self._ready_cap = 60.0
 
     @property
     def alive(self) -> bool:
@@ -75,6 +77,8 @@ class Server:
         await self.stop()
         self._docs.clear()
         self._diags.clear()
+        self._ready = asyncio.Event()
+        self._ready_cap = limit_s
         client = LanguageClient("lsp-agent", "0.1", protocol_cls=_Protocol)
         # pygls marks the handler function itself: plain functions, not bound methods
         client.feature(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(lambda p: self._on_publish(p))
@@ -102,6 +106,7 @@ class Server:
     def _on_publish(self, params: t.PublishDiagnosticsParams) -> None:
         self._diags[params.uri] = list(params.diagnostics)
         self._published[params.uri] = self._published.get(params.uri, 0) + 1
+        self._ready.set()
         bump, self._bump = self._bump, asyncio.Event()
         bump.set()
 
@@ -137,8 +142,26 @@ class Server:
     def has(self, capability: str) -> bool:
         return self.caps is not None and bool(getattr(self.caps, capability, None))
 
+    async def ready(self) -> None:
+        """Wait, once per start, until the server has published diagnostics of a document.
+
+        A server answers what comes before it has loaded its workspace from what it knows
+        then: basedpyright answers a rename that comes before its workspace folder is set
+        up in its default workspace, in one file only. LSP has no "ready" message; the first
+        diagnostics of an open document come after that set-up. Servers that are pulled
+        (or were sent no document) are not waited for; the wait is capped by the start
+        time-out.
+        """
+        if self._ready.is_set() or not self._docs or self.has("diagnostic_provider"):
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), self._ready_cap)
+        self._ready.set()
+
     async def request(self, method: str, params: Any, limit_s: float = 30.0) -> Any:
         assert self.client is not None
+        if method != t.TEXT_DOCUMENT_DIAGNOSTIC:
+            await self.ready()
         return await asyncio.wait_for(
             self.client.protocol.send_request_async(method, params), limit_s
         )

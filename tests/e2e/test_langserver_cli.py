@@ -93,6 +93,23 @@ def test_definition_references_and_rename_across_files(
     assert {"definition", "references", "rename", "diagnostics"} <= set(tool_names(model_server))
 
 
+def test_a_rename_as_the_first_call_changes_every_file(
+    model_server: FakeModelServer, project: Path, env: dict[str, str]
+) -> None:
+    # before basedpyright has set up its workspace folder it answers in its default
+    # workspace, in one file: the first request waits for the server's first diagnostics
+    model_server.script(
+        tool_call_reply(
+            [("rename", {"path": "a.py", "line": 1, "symbol": "greet", "new_name": "welcome"})]
+        ),
+        text_reply("Renamed."),
+    )
+    run(model_server, project, env)
+    (rename,) = tool_results(model_server)
+    assert rename.startswith("Changed 2 file(s): a.py, b.py."), rename
+    assert (project / "b.py").read_text() == B.replace("greet", "welcome")
+
+
 def test_an_edit_that_breaks_the_types_shows_the_error_in_its_result(
     model_server: FakeModelServer, project: Path, env: dict[str, str]
 ) -> None:
