@@ -37,6 +37,10 @@ def language_of(path: Path) -> str | None:
     return LANGUAGE_IDS.get(path.suffix.lower())
 
 
+class ServerDied(Exception):
+    """The server's process ended before it answered: it is started again on next use."""
+
+
 class _Protocol(LanguageServerProtocol):
     def get_result_type(self, method: str) -> Any:  # type: ignore[override]
         # initialize's result is read by hand (`_capabilities`): lsprotocol cannot structure
@@ -154,17 +158,46 @@ class Server:
         """
         if self._ready.is_set() or not self._docs or self.has("diagnostic_provider"):
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), self._ready_cap)
+        proc = self.client._server if self.client is not None else None
+        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._ready.wait())}
+        if proc is not None:  # a server that dies meanwhile is not waited for
+            waits.add(asyncio.ensure_future(proc.wait()))
+        _done, pending = await asyncio.wait(
+            waits, timeout=self._ready_cap, return_when=asyncio.FIRST_COMPLETED
+        )
+        for p in pending:
+            p.cancel()
         self._ready.set()
 
     async def request(self, method: str, params: Any, limit_s: float = 30.0) -> Any:
-        assert self.client is not None
         if method != t.TEXT_DOCUMENT_DIAGNOSTIC:
             await self.ready()
-        return await asyncio.wait_for(
-            self.client.protocol.send_request_async(method, params), limit_s
-        )
+        client = self.client
+        if client is None or not self.alive:  # checked with no await before the send
+            raise ServerDied(self._why_dead())
+        try:
+            return await asyncio.wait_for(
+                client.protocol.send_request_async(method, params), limit_s
+            )
+        except (RuntimeError, ConnectionError, TimeoutError) as e:
+            # pygls fails the pending requests of a server whose process exited
+            proc = client._server
+            if proc is not None and proc.returncode is None and isinstance(e, ConnectionError):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 2)
+            if not self.alive:
+                raise ServerDied(self._why_dead()) from e
+            raise
+
+    def _why_dead(self) -> str:
+        proc = self.client._server if self.client is not None else None
+        code = f" (exit code {proc.returncode})" if proc is not None else ""
+        return f"language server '{self.name}' stopped{code}"
+
+    @property
+    def exit_code(self) -> int | None:
+        c = self.client
+        return c._server.returncode if c is not None and c._server is not None else None
 
     def published(self, path: Path) -> int:
         return self._published.get(path.as_uri(), 0)

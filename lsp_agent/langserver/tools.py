@@ -15,7 +15,7 @@ from lsprotocol import types as t
 from pydantic import BaseModel, Field
 
 from lsp_agent.agent.events import Diff
-from lsp_agent.langserver.client import Server, language_of
+from lsp_agent.langserver.client import Server, ServerDied, language_of
 from lsp_agent.langserver.manager import LangServers
 from lsp_agent.langserver.text import apply_edits, bounded, find_column, format_diag, introduced
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet, tool
@@ -232,11 +232,31 @@ def checked(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
     return dataclasses.replace(base, run=run)
 
 
+def restarting(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
+    """A tool run again, once, when its language server died under it (the server is started
+    again on that use); the result says that the server was restarted."""
+
+    async def run(args: Any, ctx: ToolContext) -> ToolResult:
+        try:
+            result = await base.run(args, ctx)
+        except ServerDied:
+            try:
+                result = await base.run(args, ctx)
+            except ServerDied as e:
+                raise ToolError(f"The {e}; try again.") from e
+        notes = lsp.servers.take_restarts()
+        if notes:
+            result.output = "".join(f"Note: {n}.\n" for n in notes) + "\n" + result.output
+        return result
+
+    return dataclasses.replace(base, run=run)
+
+
 def with_tools(lsp: Lsp, base: ToolSet) -> ToolSet:
     from lsp_agent.langserver.features import make_tools
 
     wrapped = [checked(x, lsp) if x.name in CHECKED else x for x in base]
-    return ToolSet([*wrapped, *make_tools(lsp)])
+    return ToolSet([*wrapped, *(restarting(x, lsp) for x in make_tools(lsp))])
 
 
 __all__ = ["Lsp", "tool", "with_tools"]
