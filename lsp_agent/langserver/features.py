@@ -119,7 +119,7 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
         edit = await server.request(t.TEXT_DOCUMENT_RENAME, params)
         if edit is None:
             raise ToolError(f"The language server cannot rename '{args.symbol}' there.")
-        lsp.plans[ctx.tool_call_id] = plan = await lsp.plan(ctx, edit)
+        lsp.plans[ctx.tool_call_id] = plan = await lsp.plan(ctx, edit, args.path)
         return plan
 
     async def preview_rename(args: RenameArgs, ctx: ToolContext) -> Diff | None:
@@ -193,7 +193,7 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
             await server.request(t.WORKSPACE_EXECUTE_COMMAND, params)
             edits = server.take_edits()
             edit = edits[0] if edits else None
-        plan = await lsp.plan(ctx, edit) if edit is not None else []
+        plan = await lsp.plan(ctx, edit, args.path) if edit is not None else []
         lsp.plans[ctx.tool_call_id] = plan
         return plan
 

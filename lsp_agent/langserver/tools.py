@@ -18,6 +18,7 @@ from lsp_agent.agent.events import Diff
 from lsp_agent.langserver.client import Server, ServerDied, language_of
 from lsp_agent.langserver.manager import LangServers
 from lsp_agent.langserver.text import apply_edits, bounded, find_column, format_diag, introduced
+from lsp_agent.sandbox.protected import is_protected
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet, tool
 from lsp_agent.tools.files import workspace_errors
 from lsp_agent.tools.text import unified_diff
@@ -134,7 +135,11 @@ class Lsp:
         except Exception:
             return []
 
-    async def plan(self, ctx: ToolContext, edit: t.WorkspaceEdit) -> list[tuple[Document, str]]:
+    async def plan(
+        self, ctx: ToolContext, edit: t.WorkspaceEdit, asked: str | None = None
+    ) -> list[tuple[Document, str]]:
+        """The edit's new text per file. `asked` is the path the tool call named: the
+        permission gate judged that one; any other file must not be a protected path."""
         per_file: dict[str, list[Any]] = {}
         for uri, edits in (edit.changes or {}).items():
             per_file.setdefault(uri, []).extend(edits)
@@ -142,11 +147,30 @@ class Lsp:
             if not isinstance(change, t.TextDocumentEdit):
                 raise ToolError("The server's edit creates, renames or deletes files: not done.")
             per_file.setdefault(change.text_document.uri, []).extend(change.edits)
+        given = None
+        if asked is not None:
+            with workspace_errors():
+                given = ctx.workspace.resolve(asked)
+        # every file passes write_file's path rules (inside a root, symlinks resolved)
+        # before any is written: a server's edit that reaches outside changes nothing
         out = []
         for uri, edits in per_file.items():
+            if urlparse(uri).scheme != "file":
+                raise ToolError(f"The server's edit changes {uri}, which is not a file: not done.")
             with workspace_errors():
                 path = ctx.workspace.resolve(str(uri_path(uri)))
                 doc = await ctx.workspace.read(path)
+            if path != given and _protected(ctx, path):
+                shown = ctx.workspace.display(path)
+                raise ToolError(
+                    f"The server's edit also changes {shown}, a protected path that needs the "
+                    "user's own approval: not done. Edit that file with edit_file."
+                )
+            if not doc.exists:
+                shown = ctx.workspace.display(path)
+                raise ToolError(
+                    f"The server's edit changes {shown}, which does not exist: not done."
+                )
             new = apply_edits(doc.text, edits)
             if new != doc.text:
                 out.append((doc, new))
@@ -172,7 +196,18 @@ class Lsp:
         shown = ", ".join(ctx.workspace.display(p) for p in paths)
         summary = f"Changed {len(paths)} file(s): {shown}."
         summary += await self.check(ctx, paths, before)
-        return ToolResult(summary, diff=self.diff(ctx, plan), edited=paths)
+        diffs = [
+            Diff(
+                path=str(d.path),
+                old_text=d.text,
+                new_text=n,
+                unified=unified_diff(d.text, n, ctx.workspace.display(d.path)),
+            )
+            for d, n in plan
+        ]
+        return ToolResult(
+            summary, diff=self.diff(ctx, plan), edited=paths, diffs=diffs if len(plan) > 1 else []
+        )
 
     # --- check after every edit ------------------------------------------------------
 
@@ -213,6 +248,11 @@ class Lsp:
         if not rows:
             return ""
         return "\n\nThis edit introduced these problems:\n" + bounded(rows, 4000, 30)
+
+
+def _protected(ctx: ToolContext, path: Path) -> bool:
+    root = next((r for r in ctx.workspace.roots if path.is_relative_to(r)), None)
+    return root is None or is_protected(path.relative_to(root).as_posix(), root)
 
 
 def checked(base: Tool[Any], lsp: Lsp) -> Tool[Any]:

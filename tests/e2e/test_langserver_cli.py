@@ -101,7 +101,7 @@ def test_definition_references_and_rename_across_files(
     assert {"definition", "references", "rename", "diagnostics"} <= set(tool_names(model_server))
 
 
-def test_a_rename_as_the_first_call_changes_every_file(
+def test_a_rename_as_the_first_call_changes_every_file_and_undo_restores_them(
     model_server: FakeModelServer, project: Path, env: dict[str, str]
 ) -> None:
     # before basedpyright has set up its workspace folder it answers in its default
@@ -116,6 +116,16 @@ def test_a_rename_as_the_first_call_changes_every_file(
     (rename,) = tool_results(model_server)
     assert rename.startswith("Changed 2 file(s): a.py, b.py."), rename
     assert (project / "b.py").read_text() == B.replace("greet", "welcome")
+
+    # every file of the multi-file edit has its undo snapshot
+    undo = subprocess.run(
+        [LSP_AGENT, "undo"], cwd=project, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert undo.returncode == 0, undo.stderr
+    assert f"reverted {project / 'a.py'}" in undo.stdout
+    assert f"reverted {project / 'b.py'}" in undo.stdout
+    assert (project / "a.py").read_text() == A
+    assert (project / "b.py").read_text() == B
 
 
 def _parent(pid: int) -> int:
