@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from lsprotocol import types as t
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import LanguageServerProtocol
+
+from lsp_agent.tools.shell import child_env
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,9 @@ class Server:
         client.feature(t.WORKSPACE_CONFIGURATION)(lambda p: [None for _ in p.items])
         client.feature(t.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda _p: None)
         client.feature(t.CLIENT_REGISTER_CAPABILITY)(lambda _p: None)
-        await client.start_io(self.command[0], *self.command[1:], cwd=str(self.root))
+        # the user's environment without what looks like a secret (the model's API key)
+        env = child_env(os.environ)
+        await client.start_io(self.command[0], *self.command[1:], cwd=str(self.root), env=env)
         self.client = client
         proc = client._server
         if proc is not None and proc.stderr is not None:  # drained, or a chatty server blocks

@@ -179,6 +179,8 @@ def test_a_language_server_that_crashes_mid_run_is_started_again(
         # the definition call ran: basedpyright (node, under its Python launcher) is up
         if not killed:
             (node,) = _descendants_running(proc.pid, "langserver.index")
+            # started without the agent's secrets
+            assert b"OPENAI_API_KEY=" not in Path(f"/proc/{node}/environ").read_bytes()
             _kill_and_wait(node)
             killed.append(node)
             return tool_call_reply([("references", {"path": "a.py", "line": 1, "symbol": "greet"})])
