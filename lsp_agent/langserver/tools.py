@@ -255,6 +255,14 @@ def _protected(ctx: ToolContext, path: Path) -> bool:
     return root is None or is_protected(path.relative_to(root).as_posix(), root)
 
 
+def _with_restarts(lsp: Lsp, result: ToolResult) -> ToolResult:
+    """The result, after a note of each server restarted since the last result."""
+    notes = lsp.servers.take_restarts()
+    if notes:
+        result.output = "".join(f"Note: {n}.\n" for n in notes) + "\n" + result.output
+    return result
+
+
 def checked(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
     """edit_file/write_file with the edit's new diagnostics appended to the result."""
 
@@ -267,7 +275,7 @@ def checked(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
         result = await base.run(args, ctx)
         if result.edited and before:
             result.output += await lsp.check(ctx, result.edited, before)
-        return result
+        return _with_restarts(lsp, result)
 
     return dataclasses.replace(base, run=run)
 
@@ -284,10 +292,7 @@ def restarting(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
                 result = await base.run(args, ctx)
             except ServerDied as e:
                 raise ToolError(f"The {e}; try again.") from e
-        notes = lsp.servers.take_restarts()
-        if notes:
-            result.output = "".join(f"Note: {n}.\n" for n in notes) + "\n" + result.output
-        return result
+        return _with_restarts(lsp, result)
 
     return dataclasses.replace(base, run=run)
 
