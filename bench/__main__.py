@@ -3,8 +3,9 @@
 Usage: `python -m bench` runs everything and rewrites bench/RESULTS.md; `--only 1,4,f3`
 runs some groups (ids as in the table); `--quick` takes fewer samples; `--write` rewrites
 RESULTS.md even for a partial or quick run. `python -m bench local` measures the local
-provider on a real model, and `python -m bench compare` runs lsp-agent side by side with
-other agents; each rewrites only its own section of RESULTS.md.
+provider on a real model, `python -m bench compare` runs lsp-agent side by side with
+other agents, and `python -m bench langserver` measures the language-server tools; each
+rewrites only its own section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "local": ("The local provider", "bench.local"),
     "compare": ("Side by side with other agents", "bench.compare"),
     "hostile": ("Hostile input (issue 11)", "bench.hostile"),
+    "langserver": ("Language servers", "bench.langserver"),
 }
 
 

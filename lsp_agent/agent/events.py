@@ -99,6 +99,11 @@ class ToolCallFinished(_Event):
     status: Literal["completed", "failed", "denied"]
     output: str = Field(description="What the model is told.")
     diff: Diff | None = None
+    diffs: list[Diff] = Field(
+        default_factory=list,
+        description="Every file's diff when the edit changed several (a rename); `diff` "
+        "then shows them all as one.",
+    )
 
 
 class PlanUpdated(_Event):

@@ -86,12 +86,12 @@ class RecordingSink:
                     )
                 )
             if event.diff is not None and event.status == "completed":
-                diff = event.diff
-                self._write(
-                    self.store.record_change(
-                        self.session_id, self.turn, diff.path, diff.old_text, diff.new_text
+                for diff in event.diffs or [event.diff]:  # every file of a multi-file edit
+                    self._write(
+                        self.store.record_change(
+                            self.session_id, self.turn, diff.path, diff.old_text, diff.new_text
+                        )
                     )
-                )
         self._record(event)
         if isinstance(event, UsageUpdated | RunFinished):
             usage = Usage(**event.usage.model_dump(exclude={"total_tokens"}))

@@ -212,6 +212,7 @@ class ToolRunner:
                 status=status,
                 output=output,
                 diff=result.diff if result else None,
+                diffs=result.diffs if result else [],
             )
         )
         return ToolMessage(tool_call_id=call.id, content=output)

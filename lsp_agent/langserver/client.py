@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from lsprotocol import types as t
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import LanguageServerProtocol
+
+from lsp_agent.tools.shell import child_env
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,10 @@ DEBOUNCE_S = 0.15  # publishDiagnostics often come in bursts: take the last of o
 
 def language_of(path: Path) -> str | None:
     return LANGUAGE_IDS.get(path.suffix.lower())
+
+
+class ServerDied(Exception):
+    """The server's process ended before it answered: it is started again on next use."""
 
 
 class _Protocol(LanguageServerProtocol):
@@ -60,6 +67,8 @@ class Server:
         self._bump = asyncio.Event()  # set (and replaced) on every publishDiagnostics
         self._edits: list[t.WorkspaceEdit] = []  # workspace/applyEdit from a command
         self._stderr: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()  # the server has analysed a document (see `ready`)
+        self._ready_cap = 60.0
 
     @property
     def alive(self) -> bool:
@@ -75,6 +84,8 @@ class Server:
         await self.stop()
         self._docs.clear()
         self._diags.clear()
+        self._ready = asyncio.Event()
+        self._ready_cap = limit_s
         client = LanguageClient("lsp-agent", "0.1", protocol_cls=_Protocol)
         # pygls marks the handler function itself: plain functions, not bound methods
         client.feature(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(lambda p: self._on_publish(p))
@@ -82,7 +93,9 @@ class Server:
         client.feature(t.WORKSPACE_CONFIGURATION)(lambda p: [None for _ in p.items])
         client.feature(t.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda _p: None)
         client.feature(t.CLIENT_REGISTER_CAPABILITY)(lambda _p: None)
-        await client.start_io(self.command[0], *self.command[1:], cwd=str(self.root))
+        # the user's environment without what looks like a secret (the model's API key)
+        env = child_env(os.environ)
+        await client.start_io(self.command[0], *self.command[1:], cwd=str(self.root), env=env)
         self.client = client
         proc = client._server
         if proc is not None and proc.stderr is not None:  # drained, or a chatty server blocks
@@ -102,6 +115,7 @@ class Server:
     def _on_publish(self, params: t.PublishDiagnosticsParams) -> None:
         self._diags[params.uri] = list(params.diagnostics)
         self._published[params.uri] = self._published.get(params.uri, 0) + 1
+        self._ready.set()
         bump, self._bump = self._bump, asyncio.Event()
         bump.set()
 
@@ -137,11 +151,58 @@ class Server:
     def has(self, capability: str) -> bool:
         return self.caps is not None and bool(getattr(self.caps, capability, None))
 
-    async def request(self, method: str, params: Any, limit_s: float = 30.0) -> Any:
-        assert self.client is not None
-        return await asyncio.wait_for(
-            self.client.protocol.send_request_async(method, params), limit_s
+    async def ready(self) -> None:
+        """Wait, once per start, until the server has published diagnostics of a document.
+
+        A server answers what comes before it has loaded its workspace from what it knows
+        then: basedpyright answers a rename that comes before its workspace folder is set
+        up in its default workspace, in one file only. LSP has no "ready" message; the first
+        diagnostics of an open document come after that set-up. Servers that are pulled
+        (or were sent no document) are not waited for; the wait is capped by the start
+        time-out.
+        """
+        if self._ready.is_set() or not self._docs or self.has("diagnostic_provider"):
+            return
+        proc = self.client._server if self.client is not None else None
+        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._ready.wait())}
+        if proc is not None:  # a server that dies meanwhile is not waited for
+            waits.add(asyncio.ensure_future(proc.wait()))
+        _done, pending = await asyncio.wait(
+            waits, timeout=self._ready_cap, return_when=asyncio.FIRST_COMPLETED
         )
+        for p in pending:
+            p.cancel()
+        self._ready.set()
+
+    async def request(self, method: str, params: Any, limit_s: float = 30.0) -> Any:
+        if method != t.TEXT_DOCUMENT_DIAGNOSTIC:
+            await self.ready()
+        client = self.client
+        if client is None or not self.alive:  # checked with no await before the send
+            raise ServerDied(self._why_dead())
+        try:
+            return await asyncio.wait_for(
+                client.protocol.send_request_async(method, params), limit_s
+            )
+        except (RuntimeError, ConnectionError, TimeoutError) as e:
+            # pygls fails the pending requests of a server whose process exited
+            proc = client._server
+            if proc is not None and proc.returncode is None and isinstance(e, ConnectionError):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 2)
+            if not self.alive:
+                raise ServerDied(self._why_dead()) from e
+            raise
+
+    def _why_dead(self) -> str:
+        proc = self.client._server if self.client is not None else None
+        code = f" (exit code {proc.returncode})" if proc is not None else ""
+        return f"language server '{self.name}' stopped{code}"
+
+    @property
+    def exit_code(self) -> int | None:
+        c = self.client
+        return c._server.returncode if c is not None and c._server is not None else None
 
     def published(self, path: Path) -> int:
         return self._published.get(path.as_uri(), 0)

@@ -140,7 +140,7 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
                 "unchanged (it may still be indexing); nothing was changed. Try again, or edit "
                 "those files too."
             )
-        lsp.plans[ctx.tool_call_id] = plan = await lsp.plan(ctx, edit)
+        lsp.plans[ctx.tool_call_id] = plan = await lsp.plan(ctx, edit, args.path)
         return plan
 
     async def unrenamed(
@@ -235,7 +235,7 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
             await server.request(t.WORKSPACE_EXECUTE_COMMAND, params)
             edits = server.take_edits()
             edit = edits[0] if edits else None
-        plan = await lsp.plan(ctx, edit) if edit is not None else []
+        plan = await lsp.plan(ctx, edit, args.path) if edit is not None else []
         lsp.plans[ctx.tool_call_id] = plan
         return plan
 

@@ -62,6 +62,7 @@ class LangServers:
         self.noted = False  # "none available" is said once
         self.lsp: Any = None  # the tools' shared state (langserver.tools.Lsp), made on first use
         self._reported: set[str] = set()
+        self.restarts: list[str] = []  # restarts after a crash, told in the next tool result
 
     @property
     def available(self) -> bool:
@@ -138,7 +139,13 @@ class LangServers:
             if server is None:
                 server = Server(name, spec.command, root, spec.filetypes)
             elif server.starts:
-                log.warning("language server %s (%s) stopped; starting it again", name, root)
+                why = f"exit code {server.exit_code}"
+                log.warning(
+                    "language server %s (%s) stopped (%s); starting it again", name, root, why
+                )
+                self.restarts.append(
+                    f"language server '{name}' had stopped ({why}) and was started again"
+                )
             try:
                 await server.start(self.settings.start_timeout_s)
             except (OSError, TimeoutError, Exception) as e:  # a broken server is left out
@@ -149,6 +156,10 @@ class LangServers:
                 return None
             self.servers[(name, root)] = server
             return server
+
+    def take_restarts(self) -> list[str]:
+        out, self.restarts = self.restarts, []
+        return out
 
     def new_failures(self) -> list[str]:
         """Servers that failed to start since the last call: each is reported once."""

@@ -66,6 +66,10 @@ class LanguageSources(Protocol):
 
     def new_failures(self) -> list[str]: ...
 
+    def take_restarts(self) -> list[str]:
+        """Servers started again after they died, since the last call (each said once)."""
+        ...
+
     async def for_path(self, path: Path, capability: str | None = None) -> Sequence[LanguageSource]:
         """The sources for this file (started now if needed)."""
         ...

@@ -15,9 +15,10 @@ from lsprotocol import types as t
 from pydantic import BaseModel, Field
 
 from lsp_agent.agent.events import Diff
-from lsp_agent.langserver.client import language_of
+from lsp_agent.langserver.client import ServerDied, language_of
 from lsp_agent.langserver.source import LanguageSource, LanguageSources
 from lsp_agent.langserver.text import apply_edits, bounded, find_column, format_diag, introduced
+from lsp_agent.sandbox.protected import is_protected
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet, tool
 from lsp_agent.tools.files import workspace_errors
 from lsp_agent.tools.text import unified_diff
@@ -135,7 +136,11 @@ class Lsp:
         except Exception:
             return []
 
-    async def plan(self, ctx: ToolContext, edit: t.WorkspaceEdit) -> list[tuple[Document, str]]:
+    async def plan(
+        self, ctx: ToolContext, edit: t.WorkspaceEdit, asked: str | None = None
+    ) -> list[tuple[Document, str]]:
+        """The edit's new text per file. `asked` is the path the tool call named: the
+        permission gate judged that one; any other file must not be a protected path."""
         per_file: dict[str, list[Any]] = {}
         for uri, edits in (edit.changes or {}).items():
             per_file.setdefault(uri, []).extend(edits)
@@ -143,11 +148,30 @@ class Lsp:
             if not isinstance(change, t.TextDocumentEdit):
                 raise ToolError("The server's edit creates, renames or deletes files: not done.")
             per_file.setdefault(change.text_document.uri, []).extend(change.edits)
+        given = None
+        if asked is not None:
+            with workspace_errors():
+                given = ctx.workspace.resolve(asked)
+        # every file passes write_file's path rules (inside a root, symlinks resolved)
+        # before any is written: a server's edit that reaches outside changes nothing
         out = []
         for uri, edits in per_file.items():
+            if urlparse(uri).scheme != "file":
+                raise ToolError(f"The server's edit changes {uri}, which is not a file: not done.")
             with workspace_errors():
                 path = ctx.workspace.resolve(str(uri_path(uri)))
                 doc = await ctx.workspace.read(path)
+            if path != given and _protected(ctx, path):
+                shown = ctx.workspace.display(path)
+                raise ToolError(
+                    f"The server's edit also changes {shown}, a protected path that needs the "
+                    "user's own approval: not done. Edit that file with edit_file."
+                )
+            if not doc.exists:
+                shown = ctx.workspace.display(path)
+                raise ToolError(
+                    f"The server's edit changes {shown}, which does not exist: not done."
+                )
             new = apply_edits(doc.text, edits)
             if new != doc.text:
                 out.append((doc, new))
@@ -173,7 +197,18 @@ class Lsp:
         shown = ", ".join(ctx.workspace.display(p) for p in paths)
         summary = f"Changed {len(paths)} file(s): {shown}."
         summary += await self.check(ctx, paths, before)
-        return ToolResult(summary, diff=self.diff(ctx, plan), edited=paths)
+        diffs = [
+            Diff(
+                path=str(d.path),
+                old_text=d.text,
+                new_text=n,
+                unified=unified_diff(d.text, n, ctx.workspace.display(d.path)),
+            )
+            for d, n in plan
+        ]
+        return ToolResult(
+            summary, diff=self.diff(ctx, plan), edited=paths, diffs=diffs if len(plan) > 1 else []
+        )
 
     # --- check after every edit ------------------------------------------------------
 
@@ -218,6 +253,19 @@ class Lsp:
         return "\n\nThis edit introduced these problems:\n" + bounded(rows, 4000, 30)
 
 
+def _protected(ctx: ToolContext, path: Path) -> bool:
+    root = next((r for r in ctx.workspace.roots if path.is_relative_to(r)), None)
+    return root is None or is_protected(path.relative_to(root).as_posix(), root)
+
+
+def _with_restarts(lsp: Lsp, result: ToolResult) -> ToolResult:
+    """The result, after a note of each server restarted since the last result."""
+    notes = lsp.servers.take_restarts()
+    if notes:
+        result.output = "".join(f"Note: {n}.\n" for n in notes) + "\n" + result.output
+    return result
+
+
 def checked(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
     """edit_file/write_file with the edit's new diagnostics appended to the result."""
 
@@ -230,7 +278,24 @@ def checked(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
         result = await base.run(args, ctx)
         if result.edited and before:
             result.output += await lsp.check(ctx, result.edited, before)
-        return result
+        return _with_restarts(lsp, result)
+
+    return dataclasses.replace(base, run=run)
+
+
+def restarting(base: Tool[Any], lsp: Lsp) -> Tool[Any]:
+    """A tool run again, once, when its language server died under it (the server is started
+    again on that use); the result says that the server was restarted."""
+
+    async def run(args: Any, ctx: ToolContext) -> ToolResult:
+        try:
+            result = await base.run(args, ctx)
+        except ServerDied:
+            try:
+                result = await base.run(args, ctx)
+            except ServerDied as e:
+                raise ToolError(f"The {e}; try again.") from e
+        return _with_restarts(lsp, result)
 
     return dataclasses.replace(base, run=run)
 
@@ -239,7 +304,7 @@ def with_tools(lsp: Lsp, base: ToolSet) -> ToolSet:
     from lsp_agent.langserver.features import make_tools
 
     wrapped = [checked(x, lsp) if x.name in CHECKED else x for x in base]
-    return ToolSet([*wrapped, *make_tools(lsp)])
+    return ToolSet([*wrapped, *(restarting(x, lsp) for x in make_tools(lsp))])
 
 
 __all__ = ["Lsp", "tool", "with_tools"]

@@ -151,6 +151,9 @@ class EditorLanguage:
     def new_failures(self) -> list[str]:
         return []
 
+    def take_restarts(self) -> list[str]:
+        return []  # the editor keeps its own servers running
+
     async def for_path(self, path: Path, capability: str | None = None) -> list[EditorSource]:
         return [self.source] if capability is None or self.source.has(capability) else []
 

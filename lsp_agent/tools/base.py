@@ -32,6 +32,7 @@ class ToolResult:
     output: str
     diff: Diff | None = None
     edited: list[Path] = field(default_factory=list)
+    diffs: list[Diff] = field(default_factory=list)  # one per file of a multi-file edit
 
 
 class Delegate(Protocol):

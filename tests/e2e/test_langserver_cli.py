@@ -4,14 +4,22 @@ started by the daemon, the scripted fake model server driving the tool calls."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
+from tests.fakes.model_server import (
+    FakeModelServer,
+    FakeResponse,
+    RecordedRequest,
+    text_reply,
+    tool_call_reply,
+)
 
 LSP_AGENT = str(Path(sys.executable).parent / "lsp-agent")
 BIN = str(Path(sys.executable).parent)
@@ -91,6 +99,106 @@ def test_definition_references_and_rename_across_files(
     assert (project / "a.py").read_text() == A.replace("greet", "welcome")
     assert (project / "b.py").read_text() == B.replace("greet", "welcome")
     assert {"definition", "references", "rename", "diagnostics"} <= set(tool_names(model_server))
+
+
+def test_a_rename_as_the_first_call_changes_every_file_and_undo_restores_them(
+    model_server: FakeModelServer, project: Path, env: dict[str, str]
+) -> None:
+    # before basedpyright has set up its workspace folder it answers in its default
+    # workspace, in one file: the first request waits for the server's first diagnostics
+    model_server.script(
+        tool_call_reply(
+            [("rename", {"path": "a.py", "line": 1, "symbol": "greet", "new_name": "welcome"})]
+        ),
+        text_reply("Renamed."),
+    )
+    run(model_server, project, env)
+    (rename,) = tool_results(model_server)
+    assert rename.startswith("Changed 2 file(s): a.py, b.py."), rename
+    assert (project / "b.py").read_text() == B.replace("greet", "welcome")
+
+    # every file of the multi-file edit has its undo snapshot
+    undo = subprocess.run(
+        [LSP_AGENT, "undo"], cwd=project, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert undo.returncode == 0, undo.stderr
+    assert f"reverted {project / 'a.py'}" in undo.stdout
+    assert f"reverted {project / 'b.py'}" in undo.stdout
+    assert (project / "a.py").read_text() == A
+    assert (project / "b.py").read_text() == B
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _descendants_running(ancestor: int, needle: str) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            pid = int(entry.name)
+            up = pid
+            while up > 1:
+                up = _parent(up)
+                if up == ancestor:
+                    out.append(pid)
+                    break
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _kill_and_wait(pid: int) -> None:
+    """SIGKILL, then block on a pidfd until the process is gone (no polling)."""
+    fd = os.pidfd_open(pid)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        select.select([fd], [], [], 30)
+    finally:
+        os.close(fd)
+
+
+def test_a_language_server_that_crashes_mid_run_is_started_again(
+    model_server: FakeModelServer, project: Path, env: dict[str, str]
+) -> None:
+    command = [
+        LSP_AGENT, "run", "go", "--workspace", str(project), "--base-url",
+        model_server.base_url, "--permission-mode", "auto",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    killed: list[int] = []
+
+    def between_calls(request: RecordedRequest) -> FakeResponse:
+        # the definition call ran: basedpyright (node, under its Python launcher) is up
+        if not killed:
+            (node,) = _descendants_running(proc.pid, "langserver.index")
+            # started without the agent's secrets
+            assert b"OPENAI_API_KEY=" not in Path(f"/proc/{node}/environ").read_bytes()
+            _kill_and_wait(node)
+            killed.append(node)
+            return tool_call_reply([("references", {"path": "a.py", "line": 1, "symbol": "greet"})])
+        return text_reply("Done.")
+
+    model_server.script(
+        tool_call_reply([("definition", {"path": "b.py", "line": 3, "symbol": "greet"})])
+    )
+    model_server.respond_with(between_calls)
+    _out, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert killed
+    definition, references = tool_results(model_server)
+    assert definition.strip() == "a.py:1:5  def greet(name: str) -> str:"
+    assert "language server 'basedpyright' had stopped" in references
+    assert "was started again" in references
+    assert 'b.py:4:7  print(greet("y"))' in references
+    assert "basedpyright" in stderr and "starting it again" in stderr
 
 
 def test_an_edit_that_breaks_the_types_shows_the_error_in_its_result(
