@@ -211,10 +211,18 @@ async def test_diagnostics_tool_and_feedback_after_an_edit(agent: AgentClient) -
     assert '"undefined_name" is not defined' in checked
 
 
-async def test_without_get_diagnostics_there_is_no_diagnostics_tool(
+async def test_without_get_diagnostics_there_is_no_editor_diagnostics_tool(
     plain_agent: AgentClient,
 ) -> None:
+    """A client without getDiagnostics is never asked for them; a `diagnostics` tool may
+    still be offered, but only the daemon's own language servers' (when one is on PATH)."""
     plain_agent.server.script(text_reply("hi"))
     await plain_agent.prompt(await plain_agent.new_session(), "hi")
-    names = tool_names(plain_agent.server)
-    assert "diagnostics" not in names and "read_file" in names
+    tools = {
+        t["function"]["name"]: t["function"]
+        for t in plain_agent.server.chat_requests[-1].body["tools"]
+    }
+    assert "read_file" in tools
+    if "diagnostics" in tools:
+        assert "the editor" not in tools["diagnostics"]["description"]
+        assert "from the language servers" in tools["diagnostics"]["description"]
