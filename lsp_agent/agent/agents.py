@@ -17,13 +17,18 @@ file is skipped with a note, never an error.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
-from lsp_agent.agent.commands import NAME, CommandFileError, Source, first_line, read_markdown
+from lsp_agent.agent.commands import (
+    NAME,
+    CommandFileError,
+    Source,
+    first_line,
+    markdown_files,
+    read_markdown,
+    user_config_folder,
+)
 
 AGENTS_DIR = Path(".lsp-agent") / "agents"
 MAX_AGENTS = 100  # per folder: each is listed in the task tool's description
@@ -63,7 +68,7 @@ class AgentTypes:
 
 
 def user_agents_dir() -> Path:
-    return Path(platformdirs.user_config_dir("lsp-agent")) / "agents"
+    return user_config_folder("agents")
 
 
 def load_agents(root: Path, user_dir: Path | None = None) -> AgentTypes:
@@ -80,23 +85,10 @@ def load_agents(root: Path, user_dir: Path | None = None) -> AgentTypes:
 
 
 def _load_folder(folder: Path, source: Source, notes: list[str]) -> dict[str, AgentType]:
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except FileNotFoundError:
-        return {}
-    except OSError as e:
-        notes.append(f"cannot list the {source} agents in {folder}: {e.strerror or e}")
-        return {}
     found: dict[str, AgentType] = {}
-    for entry in entries:
-        if not entry.name.endswith(".md"):
-            continue
-        if len(found) >= MAX_AGENTS:
-            notes.append(f"more than {MAX_AGENTS} agents in {folder}: the rest are skipped")
-            break
-        shown = f"{folder}/{entry.name}"
+    for path, stem, shown in markdown_files(folder, "agents", source, MAX_AGENTS, notes):
         try:
-            agent = _read(Path(entry.path), entry.name[:-3], source)
+            agent = _read(path, stem, source)
         except CommandFileError as e:
             notes.append(f"agent file {shown} skipped: {e}")
             continue

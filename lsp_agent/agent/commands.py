@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -58,7 +59,7 @@ class Commands:
 
 
 def user_commands_dir() -> Path:
-    return Path(platformdirs.user_config_dir("lsp-agent")) / "commands"
+    return user_config_folder("commands")
 
 
 def load_commands(root: Path, user_dir: Path | None = None) -> Commands:
@@ -74,23 +75,35 @@ def load_commands(root: Path, user_dir: Path | None = None) -> Commands:
     return Commands(dict(sorted(found.items())), notes)
 
 
-def _load_folder(folder: Path, source: Source, notes: list[str]) -> dict[str, CustomCommand]:
+def markdown_files(
+    folder: Path, what: str, source: Source, most: int, notes: list[str]
+) -> Iterator[tuple[Path, str, str]]:
+    """(path, stem, shown name) of each `*.md` in a folder, sorted, at most `most`; a folder
+    that cannot be listed, or holds more, is a note. `what` names them: "commands"."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except FileNotFoundError:
-        return {}
+        return
     except OSError as e:
-        notes.append(f"cannot list the {source} commands in {folder}: {e.strerror or e}")
-        return {}
+        notes.append(f"cannot list the {source} {what} in {folder}: {e.strerror or e}")
+        return
+    files = [e for e in entries if e.name.endswith(".md")]
+    for n, entry in enumerate(files):
+        if n == most:
+            notes.append(f"more than {most} {what} in {folder}: the rest are skipped")
+            return
+        yield Path(entry.path), entry.name[:-3], f"{folder}/{entry.name}"
+
+
+def user_config_folder(name: str) -> Path:
+    """A folder of the user's lsp-agent config dir (~/.config/lsp-agent/NAME)."""
+    return Path(platformdirs.user_config_dir("lsp-agent")) / name
+
+
+def _load_folder(folder: Path, source: Source, notes: list[str]) -> dict[str, CustomCommand]:
     found: dict[str, CustomCommand] = {}
-    for entry in entries:
-        if not entry.name.endswith(".md"):
-            continue
-        if len(found) >= MAX_COMMANDS:
-            notes.append(f"more than {MAX_COMMANDS} commands in {folder}: the rest are skipped")
-            break
-        shown = f"{folder}/{entry.name}"
-        name = entry.name[:-3].lower()
+    for path, stem, shown in markdown_files(folder, "commands", source, MAX_COMMANDS, notes):
+        name = stem.lower()
         if not NAME.fullmatch(name):
             notes.append(
                 f"command file {shown!r} skipped: a name is letters, digits, '-', '_' or '.'"
@@ -100,7 +113,7 @@ def _load_folder(folder: Path, source: Source, notes: list[str]) -> dict[str, Cu
             notes.append(f"command file {shown} skipped: /{name} is a built-in command")
             continue
         try:
-            command = _read(Path(entry.path), name, source)
+            command = _read(path, name, source)
         except CommandFileError as e:
             notes.append(f"command file {shown} skipped: {e}")
             continue
