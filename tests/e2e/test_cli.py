@@ -40,8 +40,14 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
+    return cli_env(tmp_path, SECRET)
+
+
+def cli_env(tmp_path: Path, key: str) -> dict[str, str]:
+    """The CLI's environment in a test: no OPENAI_* of the developer's, this key, no colour,
+    and a state dir of the test's own."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    clean["OPENAI_API_KEY"] = SECRET
+    clean["OPENAI_API_KEY"] = key
     clean["NO_COLOR"] = "1"
     clean["LSP_AGENT_STATE_DIR"] = str(tmp_path / "state")
     return clean

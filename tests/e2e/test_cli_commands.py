@@ -4,13 +4,12 @@ fake model server, which records what the model was sent."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import LSP_AGENT, cli
+from tests.e2e.test_cli import LSP_AGENT, cli, cli_env
 from tests.fakes.model_server import FakeModelServer, text_reply
 
 SECRET = "sk-e2e-SECRET-commands-4f9a8b"
@@ -34,10 +33,7 @@ def user_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    clean["OPENAI_API_KEY"] = SECRET
-    clean["NO_COLOR"] = "1"
-    clean["LSP_AGENT_STATE_DIR"] = str(tmp_path / "state")
+    clean = cli_env(tmp_path, SECRET)
     clean["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # the user-level commands folder
     return clean
 

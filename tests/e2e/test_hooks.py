@@ -5,13 +5,13 @@ run inside the sandbox."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_cli import cli_env
 from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
 
 LSP_AGENT = str(Path(sys.executable).parent / "lsp-agent")
@@ -27,10 +27,7 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    clean |= {"OPENAI_API_KEY": "sk-hooks-test-0123456789", "NO_COLOR": "1"}
-    clean["LSP_AGENT_STATE_DIR"] = str(tmp_path / "state")
-    return clean
+    return cli_env(tmp_path, "sk-hooks-test-0123456789")
 
 
 def configure(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_cli import cli_env
 from tests.fakes.model_server import (
     FakeModelServer,
     FakeResponse,
@@ -47,10 +48,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    clean["OPENAI_API_KEY"] = "sk-test"
-    clean["NO_COLOR"] = "1"
-    clean["LSP_AGENT_STATE_DIR"] = str(tmp_path / "state")
+    clean = cli_env(tmp_path, "sk-test")
     clean["PATH"] = BIN + os.pathsep + clean.get("PATH", "")
     return clean
 
