@@ -191,7 +191,7 @@ class AgentServer(LanguageServer):
     async def _serve_pipes(self, stdin: BinaryIO, stdout: BinaryIO, stop: threading.Event) -> None:
         reader, writer = await pipes.connect(stdin, stdout)
         log.debug("stdio: asyncio pipes")
-        # Writes at once, closes when drained: pygls awaits whichever result is awaitable.
+        # Writes per loop iteration, closes when drained: pygls awaits whichever is awaitable.
         self.protocol.set_writer(writer)  # type: ignore[arg-type]
         await run_async(
             stop_event=stop,
