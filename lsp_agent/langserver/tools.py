@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from lsprotocol import types as t
 from pydantic import BaseModel, Field
 
 from lsp_agent.agent.events import Diff
-from lsp_agent.langserver.client import ServerDied, language_of
+from lsp_agent.langserver.languages import ServerDied, language_of
 from lsp_agent.langserver.source import LanguageSource, LanguageSources
 from lsp_agent.langserver.text import apply_edits, bounded, find_column, format_diag, introduced
+from lsp_agent.lazy_import import lazy_module
 from lsp_agent.sandbox.protected import is_protected
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet, tool
 from lsp_agent.tools.files import workspace_errors
 from lsp_agent.tools.text import unified_diff
 from lsp_agent.workspace import Document
+
+if TYPE_CHECKING:
+    from lsprotocol import types as t
+else:
+    t = lazy_module("lsprotocol.types")  # imported when a server is first used
 
 PATH_HELP = "Relative to the workspace root, or absolute inside the workspace."
 LINE_HELP = "1-based line where the symbol is (a line or two off is tolerated)."
