@@ -61,3 +61,15 @@ async def test_update_plan_emits_the_plan(ctx: ToolContext, events: list[Event])
         )
     ]
     assert update_plan.title(update_plan.parse('{"entries": []}')) == "Update plan"
+
+
+def test_each_session_gets_its_own_copy_of_a_cached_schema() -> None:
+    """Schemas are made once per args model; a spec changed by one session (or one
+    provider's quirk) must not change another session's."""
+    first, second = default_tools(), default_tools()
+    a, b = first.get("read_file"), second.get("read_file")
+    assert a is not None and b is not None and a is not b
+    assert a.spec == b.spec
+    a.spec["function"]["parameters"]["properties"]["path"]["description"] = "changed"
+    assert b.spec["function"]["parameters"]["properties"]["path"]["description"] != "changed"
+    assert default_tools().get("read_file").spec == b.spec  # type: ignore[union-attr]
