@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import stat
+import threading
 from typing import BinaryIO
 
 log = logging.getLogger(__name__)
@@ -69,12 +70,17 @@ class PipeWriter:
         self._transport = transport
         self._protocol = protocol
         self._frames: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
 
     def write(self, data: bytes) -> None:
         if self._transport.is_closing():
             raise BrokenPipeError("the client closed its end of the pipe")
+        if threading.get_ident() != self._thread:  # transports belong to the loop's thread
+            self._loop.call_soon_threadsafe(self.write, data)
+            return
         if not self._frames:
-            asyncio.get_running_loop().call_soon(self.flush)
+            self._loop.call_soon(self.flush)
         self._frames.append(data)
 
     def flush(self) -> None:

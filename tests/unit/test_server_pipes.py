@@ -53,3 +53,14 @@ async def test_frames_of_one_loop_iteration_leave_in_one_write_in_order() -> Non
         await writer.close()  # close sends what is held
         assert writes[-1] == b"last;"
         assert r.read(100) == b"one;two;three;last;"
+
+
+async def test_a_frame_written_from_another_thread_reaches_the_pipe_in_the_loop() -> None:
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "rb", buffering=0) as r, os.fdopen(write_fd, "wb") as w:
+        transport, protocol = await asyncio.get_running_loop().connect_write_pipe(pipes._Closing, w)
+        writer = pipes.PipeWriter(transport, protocol)
+        await asyncio.to_thread(writer.write, b"from a thread;")
+        writer.write(b"then the loop;")
+        await writer.close()
+        assert r.read(100) == b"from a thread;then the loop;"
