@@ -131,17 +131,21 @@ class TokenCounter:
         return math.ceil(raw * self.scale)
 
     def messages(self, messages: list[Message]) -> int:
-        """The messages' raw count: the longest prefix already counted costs nothing."""
+        """The messages' raw count: the longest prefix already counted costs nothing. The
+        prefix is compared by identity in C (list of ids), and what was counted is kept
+        and extended in place, so a long session costs little more per turn."""
         ids = list(map(id, messages))
         known = min(len(ids), len(self._ids))
         if ids[:known] != self._ids[:known]:  # a compaction replaced some: recount from there
             known = next(i for i, (a, b) in enumerate(zip(ids, self._ids, strict=False)) if a != b)
-        sums = self._sums[:known]
-        total = sums[-1] if sums else 0
+        if known < len(self._ids):
+            del self._counted[known:], self._ids[known:], self._sums[known:]
+        total = self._sums[-1] if self._sums else 0
         for m in messages[known:]:
             total += self.message(m)
-            sums.append(total)
-        self._counted, self._ids, self._sums = list(messages), ids, sums
+            self._counted.append(m)
+            self._sums.append(total)
+        self._ids = ids
         return total
 
     def calibrate(self, messages: list[Message], specs: list[dict[str, Any]], actual: int) -> None:
