@@ -41,6 +41,7 @@ M.CLIENT_CAPABILITIES = {
   getDiagnostics = true,
   saveDocuments = true,
   languageFeatures = true, -- agent/languageFeature, from the other attached language servers
+  review = true, -- agent/review: a diff view with per-hunk accept / reject (lua/lsp_agent/review.lua)
 }
 
 -- server-defined JSON-RPC error: the session already runs a prompt
