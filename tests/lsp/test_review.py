@@ -204,3 +204,30 @@ async def test_a_plain_client_confirms_annotated_hunks(
     assert "accepted 1 of 2 hunks" in told[0] and "Hunk 2 (line 5): rejected" in told[0]
     assert told[1].startswith("The user rejected the edit to d.txt (1 hunk)")
     assert buffer == "one\nTWO\nthree\nfour\nfive\n"
+
+
+async def test_an_unanswered_review_is_withdrawn_and_rejects(
+    tmp_path: Path, lsp_model: FakeModelServer
+) -> None:
+    lsp_model.clear()
+    lsp_model.script(*write_turn("e.txt"))
+    (tmp_path / "ws").mkdir()
+    client = await start(
+        tmp_path / "ws",
+        tmp_path / "state",
+        lsp_model,
+        agent_caps=REVIEW_CAPS,
+        settings={"editor": {"review": "hunks", "reviewTimeoutS": 0.2}},
+    )
+    try:
+        client.write("e.txt", ORIGINAL)
+        client.editor.review_answers.append("never")
+        session = await client.new_session()
+        await client.prompt(session, "edit e.txt")
+        told = tool_results(lsp_model)[-1]
+        await client.editor.until(lambda: "agent/review" in client.editor.cancelled)
+    finally:
+        await stop(client)
+
+    assert client.disk("e.txt") == ORIGINAL
+    assert "did not answer in time" in told and "the file is unchanged" in told
