@@ -294,7 +294,7 @@ def test_checkhealth(nvim: Nvim, model_server: FakeModelServer) -> None:
     missing = "\n".join(result["missing"])
     assert "ERROR server `lsp-agent-not-installed` not found" in missing
     assert "pip install lsp-agent" in missing
-    commands = ["AgentAsk", "AgentFix", "AgentCancel", "AgentSessions", "AgentUndo"]
+    commands = ["AgentAsk", "AgentFix", "AgentCancel", "AgentSessions", "AgentUndo", "AgentReview"]
     assert {f":{c}" for c in commands} | {"lsp_agent.txt", "lsp_agent"} <= set(result["tags"])
 
 
