@@ -231,3 +231,28 @@ async def test_an_unanswered_review_is_withdrawn_and_rejects(
 
     assert client.disk("e.txt") == ORIGINAL
     assert "did not answer in time" in told and "the file is unchanged" in told
+
+
+async def test_a_deny_rule_denies_without_a_review(
+    tmp_path: Path, lsp_model: FakeModelServer
+) -> None:
+    lsp_model.clear()
+    lsp_model.script(*write_turn("locked/f.txt"))
+    (tmp_path / "ws").mkdir()
+    client = await start(
+        tmp_path / "ws",
+        tmp_path / "state",
+        lsp_model,
+        agent_caps=REVIEW_CAPS,
+        settings={"editor": {"review": "hunks"}, "permissions": {"deny": ["edit(locked/**)"]}},
+    )
+    try:
+        client.write("locked/f.txt", ORIGINAL)
+        session = await client.new_session()
+        await client.prompt(session, "edit it")
+        told = tool_results(lsp_model)[-1]
+    finally:
+        await stop(client)
+
+    assert client.editor.review_requests == [] and client.editor.permission_requests == []
+    assert "deny: edit(locked/**)" in told and client.disk("locked/f.txt") == ORIGINAL
