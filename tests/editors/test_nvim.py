@@ -509,6 +509,7 @@ def test_review_accepts_and_rejects_hunks_with_the_keymaps(
         text_reply("Done."),
         tool_call_reply([("write_file", {"path": "calc.py", "content": "pass\n"})]),
         text_reply("ok"),
+        tool_call_reply([("write_file", {"path": "calc.py", "content": "x\n"})]),
     )
     result = nvim.run("review.lua", mode="ask")
     view = result["view"]
@@ -538,4 +539,6 @@ def test_review_accepts_and_rejects_hunks_with_the_keymaps(
     assert "closed the review" in closed and "the file is unchanged" in closed
     assert "Write calc.py · failed" in "\n".join(result["second"]["transcript"])
     assert (nvim.root / "calc.py").read_text() == CALC  # buffer edits are unsaved
+    # a cancelled run closes its open review: nothing lands
+    assert result["third"] == {"buffer": first["buffer"], "stop_reason": "cancelled"}
     assert result["review_mode"] == "file"

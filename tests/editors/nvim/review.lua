@@ -48,6 +48,17 @@ H.run(function()
   end)
   H.result.second = { buffer = H.lines(bufnr), transcript = H.transcript_lines(H.session()) }
 
+  vim.cmd('AgentAsk change calc once more')
+  H.wait('the third review view', function()
+    return view() ~= nil
+  end)
+  vim.cmd('AgentCancel') -- the run ends: its review closes with it
+  H.wait('the cancelled run to end', function()
+    local cur = H.session()
+    return cur ~= nil and not cur.running and #vim.api.nvim_list_tabpages() == 1
+  end)
+  H.result.third = { buffer = H.lines(bufnr), stop_reason = H.session().last_result.stopReason }
+
   vim.cmd('AgentReview file')
   H.wait('the review mode switched', function()
     return H.session().review == 'file'

@@ -19,6 +19,24 @@ M.KEYS = {
 local ns = api.nvim_create_namespace('lsp_agent_review')
 M.active = {} -- tabpage -> view, for tests and :tabclose
 
+-- A run that ends (cancelled, or the server stopped waiting) leaves no review open.
+api.nvim_create_autocmd('User', {
+  group = api.nvim_create_augroup('lsp_agent_review', { clear = true }),
+  pattern = 'LspAgentRunEnd',
+  callback = function(args)
+    local session = type(args.data) == 'table' and args.data.session or nil
+    local open = {}
+    for _, view in pairs(M.active) do
+      if view.session == session then
+        table.insert(open, view)
+      end
+    end
+    for _, view in ipairs(open) do
+      M.action(view, 'proposed', 'close')
+    end
+  end,
+})
+
 local function lines_of(text)
   local lines = vim.split(text or '', '\n', { plain = true })
   if lines[#lines] == '' then
@@ -137,6 +155,7 @@ function M.open(params, finish)
   local tab = api.nvim_get_current_tabpage()
   local view = {
     tab = tab,
+    session = params.sessionId,
     hunks = type(params.hunks) == 'table' and params.hunks or {},
     granularity = params.granularity,
     decided = {},
