@@ -68,8 +68,8 @@ class Reviewer:
             await ws.write_text(before, text, label=label)
         except StaleDocument as e:
             raise StaleDocument(
-                f"Nothing was written to {shown}: the user accepted "
-                f"{len(decision.accepted)} of {len(found)} hunks, but {e}"
+                f"The user accepted {len(decision.accepted)} of {len(found)} hunks of the edit "
+                f"to {shown}, but it was not written: {e}"
             ) from None
         return Written(text, review.report(shown, found, decision.accepted, text))
 

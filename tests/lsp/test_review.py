@@ -166,7 +166,8 @@ async def test_a_user_change_during_the_review_refuses_the_edit(
     assert buffer == typed and client.disk("c.txt") == ORIGINAL
     assert client.editor.applied_edits == []  # refused before anything was sent
     assert status == "failed"
-    assert "Nothing was written to c.txt" in told and "changed in the editor" in told
+    assert "accepted 2 of 2 hunks of the edit to c.txt, but it was not written" in told
+    assert "c.txt changed in the editor since you read it" in told
 
 
 async def test_a_plain_client_confirms_annotated_hunks(
