@@ -26,6 +26,8 @@ export const GET_DIAGNOSTICS = 'agent/getDiagnostics';
 export const SAVE_DOCUMENTS = 'agent/saveDocuments';
 /** An LSP request (definition, references, rename, ...) for the editor's language servers. */
 export const LANGUAGE_FEATURE = 'agent/languageFeature';
+/** Review an agent edit before it is written (setting `editor.review` "hunks" / "file"). */
+export const REVIEW = 'agent/review';
 /** `workspace/executeCommand` commands the server offers (code actions use fix and ask). */
 export const CMD_FIX = 'lspAgent.fix';
 export const CMD_ASK = 'lspAgent.ask';
@@ -45,6 +47,7 @@ export const METHODS = [
   SESSION_NEW,
   SESSION_PROMPT,
   REQUEST_PERMISSION,
+  REVIEW,
   SESSION_UNDO,
   SESSION_UPDATE,
   CMD_ASK,
