@@ -84,6 +84,7 @@ export class ReviewEditor implements vscode.TextDocumentContentProvider, vscode.
     const answered = new Promise<ReviewResult>((r) => (resolve = r));
     const review: OpenReview = { key, decisions, left, right, settled: false, resolve };
     this.reviews.set(key, review);
+    this.reviewing();
     const cancelled = token?.onCancellationRequested(() => this.finish(review, decisions.closedAnswer()));
     const n = decisions.hunks.length;
     const what = params.granularity === 'file' ? 'accept or reject' : `${n} change${n === 1 ? '' : 's'}`;
@@ -205,6 +206,12 @@ export class ReviewEditor implements vscode.TextDocumentContentProvider, vscode.
     this.texts.delete(review.left.toString());
     this.texts.delete(review.right.toString());
     this.lensesChanged.fire();
+    this.reviewing();
+  }
+
+  /** The `lspAgent.reviewing` context key: Accept All / Reject All show in the palette. */
+  private reviewing(): void {
+    void Promise.resolve(vscode.commands.executeCommand('setContext', 'lspAgent.reviewing', this.reviews.size > 0)).catch(() => undefined);
   }
 
   /** A tab closed: a review whose diff no longer shows anywhere was closed without a decision. */

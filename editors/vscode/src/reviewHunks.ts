@@ -5,42 +5,9 @@
  * Nothing here imports `vscode`.
  */
 
-// The `agent/review` payloads (review-spec.md); TODO: from protocol.ts once the server side lands.
-export type ReviewGranularity = 'hunks' | 'file';
+import type { ReviewGranularity, ReviewHunk, ReviewParams, ReviewResult } from './protocol';
 
-export interface ReviewHunk {
-  /** 0, 1, 2 … in file order. */
-  id: number;
-  /** 0-based line and count in the original text (0 lines: an insertion). */
-  originalStart: number;
-  originalLines: number;
-  proposedStart: number;
-  proposedLines: number;
-  originalText: string;
-  proposedText: string;
-}
-
-export interface ReviewParams {
-  sessionId: string;
-  toolCallId: string;
-  title: string;
-  uri: string;
-  /** Workspace-relative, for display. */
-  path: string;
-  /** The open buffer's version the review is based on; null: not open. */
-  version: number | null;
-  granularity: ReviewGranularity;
-  original: string;
-  proposed: string;
-  hunks: ReviewHunk[];
-}
-
-export interface ReviewResult {
-  accepted: number[];
-  rejected: number[];
-  /** The user closed the review without deciding. */
-  closed?: boolean;
-}
+export type { ReviewHunk, ReviewParams, ReviewResult };
 
 export type Decision = 'accepted' | 'rejected';
 
