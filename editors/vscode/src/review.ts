@@ -287,9 +287,9 @@ export class ReviewEditor implements vscode.TextDocumentContentProvider, vscode.
   }
 }
 
-/** "change 2 (lines 3-5)", as the lens names a hunk. */
+/** "hunk 2 (lines 3-5)", as the lens names a hunk (the server numbers them so for the model too). */
 export function hunkLabel(hunk: ReviewHunk): string {
   const where =
     hunk.proposedLines === 0 ? `deletes ${describeLines(hunk.originalStart, hunk.originalLines)}` : describeLines(hunk.proposedStart, hunk.proposedLines);
-  return `change ${hunk.id + 1} (${where})`;
+  return `hunk ${hunk.id + 1} (${where})`;
 }

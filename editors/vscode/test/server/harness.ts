@@ -29,12 +29,15 @@ import {
   LANGUAGE_FEATURE,
   type LanguageFeatureParams,
   REQUEST_PERMISSION,
+  REVIEW,
   type RequestPermissionParams,
+  type ReviewParams,
   SAVE_DOCUMENTS,
   SESSION_UPDATE,
   type SaveDocumentsParams,
   type SessionUpdateParams,
 } from '../../src/protocol';
+import { ReviewEditor } from '../../src/review';
 import { type Inspected, initializationOptions, restrictedSettings, serverSettingKeys, serverSettings } from '../../src/settings';
 
 export const REPO = join(__dirname, '..', '..', '..', '..');
@@ -175,6 +178,9 @@ export interface Agent {
   /** Every `agent/session/update` as received. */
   updates: SessionUpdateParams[];
   permissionRequests: RequestPermissionParams[];
+  /** agent/review requests, answered by the extension's ReviewEditor (on the mocked `vscode`). */
+  reviewRequests: ReviewParams[];
+  reviews: ReviewEditor;
   diagnosticsRequests: GetDiagnosticsParams[];
   /** agent/languageFeature requests (the client advertises languageFeatures). */
   languageRequests: LanguageFeatureParams[];
@@ -231,6 +237,8 @@ export async function startAgent(root: string, state: string, options: AgentOpti
   const docs = new Map<string, Doc>();
   const user = new StubUser();
   const controller = new AgentController();
+  const reviews = new ReviewEditor();
+  reviews.register();
   const waiters: Array<() => void> = [];
   const changed = () => waiters.forEach((w) => w());
   const agent: Agent = {
@@ -241,6 +249,8 @@ export async function startAgent(root: string, state: string, options: AgentOpti
     docs,
     updates: [],
     permissionRequests: [],
+    reviewRequests: [],
+    reviews,
     diagnosticsRequests: [],
     languageRequests: [],
     saveRequests: [],
@@ -294,6 +304,7 @@ export async function startAgent(root: string, state: string, options: AgentOpti
       for (const list of [
         agent.updates,
         agent.permissionRequests,
+        agent.reviewRequests,
         agent.diagnosticsRequests,
         agent.languageRequests,
         agent.saveRequests,
@@ -334,6 +345,12 @@ export async function startAgent(root: string, state: string, options: AgentOpti
     agent.permissionRequests.push(params);
     changed();
     return askPermission(params, user, token);
+  });
+  connection.onRequest(REVIEW, (params: ReviewParams, token) => {
+    agent.reviewRequests.push(params);
+    const answer = reviews.review(params, token);
+    changed();
+    return answer;
   });
   connection.onRequest(GET_DIAGNOSTICS, (params: GetDiagnosticsParams) => {
     agent.diagnosticsRequests.push(params);

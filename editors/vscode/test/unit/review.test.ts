@@ -95,9 +95,9 @@ describe('the hunk decisions', () => {
 
   it('names hunks by their lines, as the user reads them', () => {
     const [changed, inserted, deleted] = params().hunks;
-    expect(hunkLabel(changed!)).toBe('change 1 (line 2)');
-    expect(hunkLabel(inserted!)).toBe('change 2 (line 4)');
-    expect(hunkLabel(deleted!)).toBe('change 3 (deletes lines 5-6)');
+    expect(hunkLabel(changed!)).toBe('hunk 1 (line 2)');
+    expect(hunkLabel(inserted!)).toBe('hunk 2 (line 4)');
+    expect(hunkLabel(deleted!)).toBe('hunk 3 (deletes lines 5-6)');
     expect(describeLines(0, 0)).toBe('at the start');
     expect(describeLines(2, 0)).toBe('after line 2');
   });
@@ -179,19 +179,19 @@ describe('the review in the diff editor', () => {
     expect(vscode.commands.executeCommand).toHaveBeenCalledWith('setContext', 'lspAgent.reviewing', true);
     // Accept / Reject over each hunk, on the proposed side only
     expect(lenses().map((l) => [l.range.start.line, l.command!.title])).toEqual([
-      [1, '$(check) Accept change 1 (line 2)'],
+      [1, '$(check) Accept hunk 1 (line 2)'],
       [1, '$(close) Reject'],
-      [3, '$(check) Accept change 2 (line 4)'],
+      [3, '$(check) Accept hunk 2 (line 4)'],
       [3, '$(close) Reject'],
-      [4, '$(check) Accept change 3 (deletes lines 5-6)'],
+      [4, '$(check) Accept hunk 3 (deletes lines 5-6)'],
       [4, '$(close) Reject'],
     ]);
     expect(editor.provideCodeLenses({ uri: left } as never)).toEqual([]);
 
     click('Accept', 1);
     click('Reject', 3);
-    expect(lenses()[1]!.command!.title).toBe('$(close) Rejected change 2 (line 4)');
-    click('Rejected change 2'); // changed my mind
+    expect(lenses()[1]!.command!.title).toBe('$(close) Rejected hunk 2 (line 4)');
+    click('Rejected hunk 2'); // changed my mind
     click('Accept', 3);
     let settled = false;
     void answer.then(() => (settled = true));
