@@ -266,16 +266,19 @@ export class ReviewEditor implements vscode.TextDocumentContentProvider, vscode.
     return open[0];
   }
 
-  /** The hunk under the cursor of the proposed side (the "… at cursor" palette commands). */
+  /** The hunk under the cursor, on either side of the diff (the "… at the Cursor" commands). */
   private hunkAtCursor(review: OpenReview): ReviewHunk | undefined {
     const editor = vscode.window.activeTextEditor;
-    if (!editor || editor.document.uri.toString() !== review.right.toString()) {
+    const uri = editor?.document.uri.toString();
+    if (!editor || (uri !== review.right.toString() && uri !== review.left.toString())) {
       return undefined;
     }
+    const proposed = uri === review.right.toString();
     const line = editor.selection.active.line;
     return review.decisions.hunks.find((h) => {
-      const start = review.decisions.anchorLine(h);
-      return line >= start && line < start + Math.max(1, h.proposedLines);
+      const start = proposed ? review.decisions.anchorLine(h) : h.originalStart;
+      const count = proposed ? h.proposedLines : h.originalLines;
+      return line >= start && line < start + Math.max(1, count);
     });
   }
 

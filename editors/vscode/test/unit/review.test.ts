@@ -257,7 +257,7 @@ describe('the review in the diff editor', () => {
     expect(await again.answer).toEqual({ accepted: [], rejected: [0, 1, 2] });
   });
 
-  it('the "at the cursor" commands decide the hunk under the cursor of the proposed side', async () => {
+  it('the "at the Cursor" commands decide the hunk under the cursor, on either side', async () => {
     const editor = withCommands(new ReviewEditor());
     const { answer, input } = await opened(editor);
     vscode.window.activeTextEditor = { document: { uri: input.modified }, selection: { active: new vscode.Position(3, 2) } };
@@ -265,8 +265,21 @@ describe('the review in the diff editor', () => {
     vscode.window.activeTextEditor = { document: { uri: input.modified }, selection: { active: new vscode.Position(0, 0) } };
     expect(editor.acceptHunkCmd(input.modified)).toBe(false); // line 1 is no change
     expect(vscode.window.showInformationMessage).toHaveBeenCalledWith(expect.stringContaining('put the cursor in a change'));
+    // on the original side: line 5 is in the deleted lines of hunk 3
+    vscode.window.activeTextEditor = { document: { uri: input.original }, selection: { active: new vscode.Position(4, 0) } };
+    editor.rejectHunkCmd(input.original);
+    vscode.window.activeTextEditor = { document: { uri: input.modified }, selection: { active: new vscode.Position(1, 0) } };
+    editor.acceptHunkCmd(input.modified);
+    expect(await answer).toEqual({ accepted: [0], rejected: [1, 2] });
+  });
+
+  it('Accept All overrides the hunks decided already', async () => {
+    const editor = withCommands(new ReviewEditor());
+    const { answer, input } = await opened(editor);
+    vscode.window.activeTextEditor = { document: { uri: input.modified }, selection: { active: new vscode.Position(3, 2) } };
+    editor.rejectHunkCmd(input.modified);
     editor.acceptAllCmd(input.modified);
-    expect(await answer).toEqual({ accepted: [0, 1, 2], rejected: [] }); // Accept All overrides
+    expect(await answer).toEqual({ accepted: [0, 1, 2], rejected: [] });
   });
 
   it('the server cancelling the request closes the review', async () => {
