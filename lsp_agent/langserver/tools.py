@@ -189,13 +189,30 @@ class Lsp:
     ) -> ToolResult:
         paths = [d.path for d, _ in plan]
         before = await self.snapshot(ctx, paths)
+        notes: list[str] = []  # a review's account of each file, when one was asked
+        landed: list[tuple[Document, str]] = []
         for doc, new in plan:
-            with workspace_errors():
-                await ctx.workspace.write(
-                    doc, new, label=f"{name} {ctx.workspace.display(doc.path)}"
-                )
+            label = f"{name} {ctx.workspace.display(doc.path)}"
+            try:
+                with workspace_errors():
+                    written = await ctx.workspace.write(doc, new, label=label)
+            except ToolError as e:
+                if not e.denied:
+                    raise
+                notes.append(str(e))  # rejected in review: the other files go on
+                continue
+            if written is not None:
+                notes.append(f"{ctx.workspace.display(doc.path)}: {written.note}")
+                new = written.text
+            landed.append((doc, new))
+        if not landed:
+            raise ToolError("\n".join(notes), denied=True)
+        plan = landed
+        paths = [d.path for d, _ in plan]
         shown = ", ".join(ctx.workspace.display(p) for p in paths)
         summary = f"Changed {len(paths)} file(s): {shown}."
+        if notes:
+            summary += "\n" + "\n".join(notes)
         summary += await self.check(ctx, paths, before)
         diffs = [
             Diff(

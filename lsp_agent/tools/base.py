@@ -24,7 +24,12 @@ A = TypeVar("A", bound=BaseModel)
 
 
 class ToolError(Exception):
-    """A failure the model should see and can fix; the message says how."""
+    """A failure the model should see and can fix; the message says how. `denied`: the
+    user said no (the call is reported as denied, not failed)."""
+
+    def __init__(self, message: str, *, denied: bool = False) -> None:
+        super().__init__(message)
+        self.denied = denied
 
 
 @dataclass
