@@ -195,6 +195,8 @@ export interface Agent {
   uri(name: string): string;
   open(name: string, text?: string): string;
   close(uri: string): void;
+  /** The user changes an open buffer (unsaved): a new version, and didChange to the server. */
+  change(uri: string, text: string): void;
   /** Change the user's settings as VS Code does: didChangeConfiguration, then the server pulls. */
   setSettings(settings: Record<string, unknown>): Promise<void>;
   /** Forget what was recorded, close the documents, start the next prompt in a new session. */
@@ -284,6 +286,16 @@ export async function startAgent(root: string, state: string, options: AgentOpti
           }
         };
         waiters.push(check);
+      });
+    },
+    change(uri, text) {
+      const doc = docs.get(uri)!;
+      doc.text = text;
+      doc.version++;
+      doc.dirty = true;
+      void connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: doc.version },
+        contentChanges: [{ text }],
       });
     },
     close(uri) {

@@ -241,6 +241,24 @@ describe.skipIf(!SERVER_COMMAND)('the real server over stdio', () => {
     expect(tool).toMatchObject({ status: 'failed' });
   });
 
+  it('a buffer the user changes during the review is not clobbered: the edit is refused and the model told', async () => {
+    writeFileSync(join(root, 'two.py'), TWO);
+    const a = await start([writeTwo, { builder: 'text_reply', text: 'You changed it; I will read it again.' }]);
+    const uri = a.open('two.py');
+    await a.controller.config({ review: 'hunks' });
+    const pending = a.controller.prompt('fix both functions');
+    await a.until(() => a.reviewRequests.length === 1, 'the review request');
+    const mine = `${TWO}# my note\n`;
+    a.change(uri, mine); // typed while the review was open, not saved
+    a.reviews.decideAll(undefined, 'accepted'); // Accept All
+    expect((await pending).stopReason).toBe('end_turn');
+    expect(a.docs.get(uri)!.text).toBe(mine);
+    expect(readFileSync(join(root, 'two.py'), 'utf8')).toBe(TWO);
+    expect(lastToolResult(model!)).toMatch(/Nothing was written to two\.py/);
+    const tool = a.controller.current!.state.entries.find((e) => e.type === 'tool');
+    expect(tool).toMatchObject({ status: 'failed' });
+  });
+
   it('saves the edited buffer before a shell command, which then sees it', async () => {
     const a = await start([
       editApp,
