@@ -254,7 +254,7 @@ describe.skipIf(!SERVER_COMMAND)('the real server over stdio', () => {
     expect((await pending).stopReason).toBe('end_turn');
     expect(a.docs.get(uri)!.text).toBe(mine);
     expect(readFileSync(join(root, 'two.py'), 'utf8')).toBe(TWO);
-    expect(lastToolResult(model!)).toMatch(/Nothing was written to two\.py/);
+    expect(lastToolResult(model!)).toMatch(/accepted 2 of 2 hunks of the edit to two\.py, but it was not written/);
     const tool = a.controller.current!.state.entries.find((e) => e.type === 'tool');
     expect(tool).toMatchObject({ status: 'failed' });
   });
