@@ -122,3 +122,17 @@ async def test_progress_uses_the_work_done_token_given(agent: AgentClient) -> No
     values = agent.editor.progress_of(token)
     assert [v["kind"] for v in values] == ["begin", "end"]
     assert values[0]["message"] == "say hi" and values[0]["cancellable"] is True
+
+
+async def test_a_compaction_is_an_update_with_its_token_counts(agent: AgentClient) -> None:
+    agent.server.script(text_reply("the answer is long. " * 300))
+    session = await agent.new_session()
+    await agent.prompt(session, "explain everything")
+    agent.server.script(text_reply("- the user asked for an explanation"))
+    result = await agent.prompt(session, "/compact")
+    assert result["stopReason"] == "end_turn"
+    [compaction] = agent.editor.of(session, "compaction")
+    assert compaction["method"] == "summarize" and compaction["reason"] == "requested"
+    assert compaction["tokensBefore"] > compaction["tokensAfter"] + 500 > 500
+    seqs = agent.editor.seqs(session)
+    assert seqs == list(range(len(seqs)))
