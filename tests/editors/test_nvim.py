@@ -493,3 +493,58 @@ def test_language_tools_use_the_other_attached_language_server(
     assert result["modified"] is True
     assert (nvim.root / "main.py").read_text() == MAIN
     assert (nvim.root / "lib.py").read_text() == LIB.replace("greet", "welcome")
+
+
+LONG = "the answer is long. " * 700  # ~1.9k tokens: two of them outgrow a 4k window
+
+
+def test_a_compaction_shows_as_a_line_and_the_meter_drops(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    model_server.script(
+        text_reply(LONG, chunk_size=400),
+        text_reply("- the user asked for an explanation"),  # the threshold's summary
+        text_reply(LONG, chunk_size=400),
+        text_reply("- asked twice"),  # /compact's summary
+    )
+    result = nvim.run("compaction.lua", window=4000)
+    assert result["prompts"] == ["end_turn", "end_turn"], text(result)
+    lines = [line for line in result["transcript"] if line.startswith("⇣ context compacted")]
+    assert len(lines) == 2, text(result)
+    assert lines[0].startswith("⇣ context compacted: older turns summarized, ")
+    before, after = (
+        float(n.removesuffix("k")) * (1000 if n.endswith("k") else 1)
+        for n in lines[1].removesuffix(" tokens").split(", ")[-1].split(" → ")
+    )
+    assert before > after
+    # the last thing was /compact: the header and the statusline show what is left
+    header = result["transcript"][0]
+    assert f"context {lines[1].split(' → ')[1].removesuffix(' tokens')}/4k" in header, header
+    percent = round(100 * after / 4000)
+    assert (
+        f"{percent}% context" in result["status"]
+        or f"{percent + 1}% context" in result["status"]
+        or f"{percent - 1}% context" in result["status"]
+    ), result["status"]
+    summary_request = model_server.chat_requests[1].body
+    assert "tools" not in summary_request  # the compaction was real: a summary was asked for
+
+
+def test_rendering_is_incremental_and_batched(nvim: Nvim, model_server: FakeModelServer) -> None:
+    answer = "".join(f"Line {i} of the answer, with some words in it.\n" for i in range(150))
+    model_server.script(
+        tool_call_reply([("bash", {"command": "for i in $(seq 1 300); do echo out $i; done"})]),
+        text_reply(answer, chunk_size=3),
+    )
+    result = nvim.run("render.lua", mode="auto")
+    assert result["stop_reason"] == "end_turn"
+    assert "Line 149 of the answer, with some words in it." in result["transcript"]
+    assert "    │ out 300" in result["transcript"]
+    stats, lines = result["stats"], len(result["transcript"])
+    assert stats["full"] == 0, stats  # never the whole buffer rewritten
+    # one edit rewrites at most a tool call's block (its head and output tail)
+    assert stats["max_rows"] <= result["max_output_lines"] + 2, stats
+    # rows written stay linear in what was shown: appends plus bounded block redraws
+    assert stats["rows"] <= lines + stats["updates"] * (result["max_output_lines"] + 2), stats
+    # applied per frame: never more frames than updates, and text chunks merged
+    assert 0 < stats["frames"] <= stats["updates"], stats

@@ -1,6 +1,10 @@
 -- The transcript buffer of a session: streamed text, thoughts (dimmed, folded), one line per
 -- tool call updated in place (with a short tail of its output, or a short diff), the plan,
--- usage, and how each run ended.
+-- usage, compactions, and how each run ended.
+--
+-- Never a full redraw: text is appended at the end, a tool call or the plan rewrites only its
+-- own lines (a bounded tail), and updates are queued and applied once per frame (FRAME_MS),
+-- consecutive text chunks merged into one edit.
 local api = vim.api
 local config = require('lsp_agent.config')
 
@@ -21,6 +25,7 @@ local HIGHLIGHTS = {
   LspAgentDiffDelete = 'Removed',
   LspAgentPlan = 'Identifier',
   LspAgentNote = 'WarningMsg',
+  LspAgentCompaction = 'Special',
   LspAgentEnd = 'Comment',
 }
 for group, link in pairs(HIGHLIGHTS) do
@@ -32,6 +37,12 @@ local OUTPUT = '    │ '
 local ICON = { pending = '○', in_progress = '◐', completed = '✓', failed = '✗' }
 local PLAN_ICON = { pending = '[ ]', in_progress = '[~]', completed = '[x]' }
 local QUIET_KINDS = { read = true, search = true, think = true } -- their output is not shown
+M.FRAME_MS = 16 -- updates are applied at most once per frame
+local COMPACTED = {
+  snip = 'old tool outputs removed',
+  summarize = 'older turns summarized',
+  clear = 'conversation cleared',
+}
 
 --- Fold expression: thoughts fold away.
 function M.foldexpr()
@@ -150,6 +161,7 @@ end
 --- Forget what was shown (before a session is replayed).
 function M.reset(s)
   local buf = M.ensure(s)
+  s.tx.queue = nil -- what was queued belongs to what is forgotten
   edit(s, function(b)
     api.nvim_buf_clear_namespace(b, ns, 0, -1)
     api.nvim_buf_clear_namespace(b, marks, 0, -1)
@@ -278,19 +290,31 @@ local function stream(s, kind, text, prefix, group)
   end)
 end
 
-local function tail(text, max)
-  local lines = vim.split(text, '\n', { plain = true })
-  while #lines > 0 and lines[#lines] == '' do
-    table.remove(lines)
+--- Append streamed output to a tool's lines (the last one may still grow): O(text).
+local function add_output(tool, text)
+  local pieces = vim.split(text, '\n', { plain = true })
+  local lines = tool.lines
+  lines[#lines] = lines[#lines] .. pieces[1]
+  for i = 2, #pieces do
+    lines[#lines + 1] = pieces[i]
+  end
+end
+
+--- The last `max` lines of a tool's output (trailing blank lines dropped) and their count:
+--- O(max), however long the output.
+local function tail(lines, max)
+  local n = #lines
+  while n > 0 and lines[n] == '' do
+    n = n - 1
   end
   local out = {}
-  if #lines > max then
-    table.insert(out, ('… %d earlier lines'):format(#lines - max))
+  if n > max then
+    table.insert(out, ('… %d earlier lines'):format(n - max))
   end
-  for i = math.max(1, #lines - max + 1), #lines do
+  for i = math.max(1, n - max + 1), n do
     table.insert(out, lines[i])
   end
-  return out, #lines
+  return out, n
 end
 
 local function diff_lines(item, max)
@@ -330,15 +354,15 @@ end
 local function tool_body(tool)
   local body = {}
   local OUTPUT = tool.parent and NESTED .. OUTPUT or OUTPUT
-  if tool.output ~= '' then
+  if #tool.lines > 1 or tool.lines[1] ~= '' then
     if tool.kind == 'think' and tool.status ~= 'failed' then
       -- the plan shows itself
     elseif QUIET_KINDS[tool.kind] and tool.status ~= 'failed' then
-      local _, n = tail(tool.output, 0)
+      local _, n = tail(tool.lines, 0)
       local count = ('(%d line%s)'):format(n, n == 1 and '' or 's')
       table.insert(body, { text = OUTPUT .. count, group = 'LspAgentOutput' })
     else
-      for _, l in ipairs((tail(tool.output, opts().max_output_lines))) do
+      for _, l in ipairs((tail(tool.lines, opts().max_output_lines))) do
         table.insert(body, { text = OUTPUT .. l, group = 'LspAgentOutput' })
       end
     end
@@ -403,9 +427,20 @@ local function text_of(update)
   return type(content) == 'table' and type(content.text) == 'string' and content.text or ''
 end
 
---- Render one `agent/session/update`.
-function M.update(s, update)
-  M.ensure(s)
+--- "⇣ context compacted: older turns summarized, 3.5k → 600 tokens"
+function M.compaction_line(update)
+  local what = COMPACTED[update.method] or tostring(update.method)
+  local why = update.reason == 'overflow' and " (the server's context overflowed)" or ''
+  return ('⇣ context compacted: %s%s, %s → %s tokens'):format(
+    what,
+    why,
+    fmt_tokens(update.tokensBefore),
+    fmt_tokens(update.tokensAfter)
+  )
+end
+
+--- Render one `agent/session/update` now.
+local function apply(s, update)
   local kind = update.sessionUpdate
   if kind == 'user_message_chunk' then
     stream(s, 'user', text_of(update))
@@ -426,7 +461,7 @@ function M.update(s, update)
       title = update.title or '',
       kind = update.kind or 'other',
       status = update.status or 'pending',
-      output = '',
+      lines = { '' },
       diffs = {},
       parent = type(update.parentToolCallId) == 'string' and update.parentToolCallId or nil,
     }
@@ -444,7 +479,7 @@ function M.update(s, update)
       if item.type == 'diff' then
         table.insert(tool.diffs, item)
       elseif item.type == 'content' and type(item.content) == 'table' then
-        tool.output = tool.output .. (item.content.text or '')
+        add_output(tool, item.content.text or '')
       end
     end
     draw_tool(s, tool)
@@ -460,6 +495,18 @@ function M.update(s, update)
   elseif kind == 'usage_update' then
     s.tx.usage = { used = update.used, size = update.size, cost = update.cost }
     refresh_header(s)
+  elseif kind == 'compaction' then
+    local prefix = type(update.parentToolCallId) == 'string' and ('  ' .. NESTED) or ''
+    edit(s, function()
+      add_lines(s, { prefix .. M.compaction_line(update) }, 'LspAgentCompaction')
+    end)
+    s.tx.block = 'note'
+    if prefix == '' and type(update.tokensAfter) == 'number' then -- the meter drops at once
+      local usage = s.tx.usage or {}
+      s.tx.usage = { used = update.tokensAfter, size = usage.size, cost = usage.cost }
+      refresh_header(s)
+      pcall(vim.cmd.redrawstatus)
+    end
   elseif kind == 'session_info_update' then
     if type(update.title) == 'string' and update.title ~= '' then
       s.title = update.title
@@ -468,8 +515,55 @@ function M.update(s, update)
   end
 end
 
+--- Apply the queued updates: consecutive text chunks of one kind become one edit.
+function M.flush(s)
+  local tx = s.tx
+  if not tx or not tx.queue then
+    return
+  end
+  local queue = tx.queue
+  tx.queue = nil
+  if not valid(s) then
+    return
+  end
+  local i = 1
+  while i <= #queue do
+    local update = queue[i]
+    local kind = update.sessionUpdate
+    if kind == 'agent_message_chunk' or kind == 'agent_thought_chunk' or kind == 'user_message_chunk' then
+      local texts = { text_of(update) }
+      local parent = update.parentToolCallId
+      while queue[i + 1] and queue[i + 1].sessionUpdate == kind and queue[i + 1].parentToolCallId == parent do
+        i = i + 1
+        table.insert(texts, text_of(queue[i]))
+      end
+      if #texts > 1 then
+        update = { sessionUpdate = kind, parentToolCallId = parent, content = { text = table.concat(texts) } }
+      end
+    end
+    apply(s, update)
+    i = i + 1
+  end
+end
+
+--- Queue one `agent/session/update`; the queue is applied on the next frame.
+function M.update(s, update)
+  M.ensure(s)
+  local tx = s.tx
+  if not tx.queue then
+    tx.queue = {}
+    vim.defer_fn(function()
+      if s.tx == tx then
+        M.flush(s)
+      end
+    end, M.FRAME_MS)
+  end
+  table.insert(tx.queue, update)
+end
+
 function M.permission(s, tool_call_id, answer)
   M.ensure(s)
+  M.flush(s)
   local tool = s.tx.tools[tool_call_id]
   if tool then
     tool.permission = answer
@@ -481,6 +575,7 @@ end
 
 function M.note(s, text, group)
   M.ensure(s)
+  M.flush(s)
   edit(s, function()
     add_lines(s, { text }, group or 'LspAgentNote')
   end)
@@ -489,6 +584,7 @@ end
 
 function M.set_status(s, status)
   M.ensure(s)
+  M.flush(s)
   s.tx.status = status
   refresh_header(s)
 end
@@ -500,6 +596,7 @@ end
 --- The run ended: its stop reason, or the request's error.
 function M.finish(s, result, err)
   M.ensure(s)
+  M.flush(s)
   local line
   if err then
     s.tx.status = 'error'
