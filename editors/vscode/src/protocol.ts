@@ -380,6 +380,18 @@ export interface UsageUpdate {
   cost?: Cost | null;
 }
 
+export interface CompactionUpdate {
+  sessionUpdate: 'compaction';
+  /** snip: old tool outputs removed; summarize: older turns summarized; clear: all of it. */
+  method: 'snip' | 'summarize' | 'clear';
+  /** Context tokens before and after. */
+  tokensBefore: number;
+  tokensAfter: number;
+  reason?: 'threshold' | 'overflow' | 'requested';
+  /** A sub-agent's update: the parent's `task` tool call it runs under. */
+  parentToolCallId?: string | null;
+}
+
 export interface SessionInfoUpdate {
   sessionUpdate: 'session_info_update';
   title?: string | null;
@@ -393,6 +405,7 @@ export type SessionUpdate =
   | ToolCallUpdate
   | PlanUpdate
   | UsageUpdate
+  | CompactionUpdate
   | SessionInfoUpdate;
 
 export type SessionUpdateKind = SessionUpdate['sessionUpdate'];
@@ -400,6 +413,7 @@ export type SessionUpdateKind = SessionUpdate['sessionUpdate'];
 export const UPDATE_KINDS: readonly SessionUpdateKind[] = [
   'agent_message_chunk',
   'agent_thought_chunk',
+  'compaction',
   'plan',
   'session_info_update',
   'tool_call',

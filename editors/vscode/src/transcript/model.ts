@@ -52,7 +52,26 @@ export interface NoteEntry {
   text: string;
 }
 
-export type Entry = UserEntry | AgentEntry | ThoughtEntry | ToolEntry | NoteEntry;
+/** The server compacted the conversation to fit the context window. */
+export interface CompactionEntry {
+  type: 'compaction';
+  method: string;
+  reason: string;
+  tokensBefore: number;
+  tokensAfter: number;
+  /** A sub-agent's conversation (not the session's: the meter stays). */
+  nested: boolean;
+}
+
+export type Entry = UserEntry | AgentEntry | ThoughtEntry | ToolEntry | NoteEntry | CompactionEntry;
+
+/** What changed since the last `takeChanges()`: a view patches only those entries. */
+export interface Changes {
+  /** Everything (the transcript was reset): render it all. */
+  full: boolean;
+  /** Indexes into `entries` of the entries changed or added, ascending. */
+  entries: number[];
+}
 
 export interface Usage {
   /** Context tokens in use (the last `usage_update`). */
@@ -132,7 +151,11 @@ export const STOP_REASONS: Record<string, string> = {
 export class TranscriptModel {
   readonly state: TranscriptState;
   private readonly tools = new Map<string, ToolEntry>();
+  /** Each tool entry's top-level entry index (a nested call's: its root `task` call's). */
+  private readonly roots = new Map<ToolEntry, number>();
   private version = 0;
+  private dirty = new Set<number>();
+  private wasReset = false;
 
   constructor(sessionId: string) {
     this.state = {
@@ -162,7 +185,32 @@ export class TranscriptModel {
     s.lastSeq = null;
     s.gaps = 0;
     this.tools.clear();
+    this.roots.clear();
+    this.dirty.clear();
+    this.wasReset = true;
     this.version++;
+  }
+
+  /** The entries changed since the last call (and forget them). */
+  takeChanges(): Changes {
+    const changes = { full: this.wasReset, entries: [...this.dirty].sort((a, b) => a - b) };
+    this.dirty.clear();
+    this.wasReset = false;
+    return changes;
+  }
+
+  private touch(index: number): void {
+    if (index >= 0) {
+      this.dirty.add(index);
+    }
+  }
+
+  private touchLast(): void {
+    this.touch(this.state.entries.length - 1);
+  }
+
+  private touchTool(entry: ToolEntry): void {
+    this.touch(this.roots.get(entry) ?? -1);
   }
 
   /** After the server restarted: its `seq` numbering starts again. */
@@ -207,6 +255,7 @@ export class TranscriptModel {
     for (const tool of this.tools.values()) {
       if (tool.status === 'pending' || tool.status === 'in_progress') {
         tool.status = 'failed'; // the prompt is over: this call will never finish
+        this.touchTool(tool);
       }
     }
     const parts = [STOP_REASONS[result.stopReason] ?? result.stopReason];
@@ -255,6 +304,7 @@ export class TranscriptModel {
 
   note(level: NoteEntry['level'], text: string): void {
     this.state.entries.push({ type: 'note', level, text });
+    this.touchLast();
     this.version++;
   }
 
@@ -280,9 +330,12 @@ export class TranscriptModel {
     const parent = this.parentOf(update);
     if (parent) {
       (parent.children ??= []).push(entry);
+      this.roots.set(entry, this.roots.get(parent) ?? -1);
     } else {
       this.state.entries.push(entry);
+      this.roots.set(entry, this.state.entries.length - 1);
     }
+    this.touchTool(entry);
   }
 
   private applyUpdate(update: SessionUpdate): void {
@@ -292,6 +345,7 @@ export class TranscriptModel {
         const last = s.entries[s.entries.length - 1];
         if (last?.type === 'user') {
           last.text += update.content.text;
+          this.touchLast();
           return;
         }
         // A new prompt: the previous prompt's cost becomes the session's earlier cost.
@@ -300,6 +354,7 @@ export class TranscriptModel {
           s.usage.runCost = null;
         }
         s.entries.push({ type: 'user', text: update.content.text });
+        this.touchLast();
         if (!s.title) {
           s.title = titleOf(update.content.text); // until the server names the session
         }
@@ -317,6 +372,7 @@ export class TranscriptModel {
           } else {
             children.push({ type: 'thought', text: update.content.text });
           }
+          this.touchTool(parent);
           return;
         }
         const last = s.entries[s.entries.length - 1];
@@ -325,6 +381,7 @@ export class TranscriptModel {
         } else {
           s.entries.push({ type, text: update.content.text });
         }
+        this.touchLast();
         return;
       }
       case 'tool_call': {
@@ -342,6 +399,7 @@ export class TranscriptModel {
         const known = this.tools.get(update.toolCallId);
         if (known) {
           Object.assign(known, { ...entry, output: known.output, diffs: known.diffs });
+          this.touchTool(known);
           return;
         }
         this.tools.set(update.toolCallId, entry);
@@ -375,6 +433,7 @@ export class TranscriptModel {
             entry.output += item.content.text;
           }
         }
+        this.touchTool(entry);
         return;
       }
       case 'plan':
@@ -393,6 +452,22 @@ export class TranscriptModel {
           s.usage.runCost = update.cost.amount;
         }
         return;
+      case 'compaction': {
+        const nested = Boolean(update.parentToolCallId);
+        s.entries.push({
+          type: 'compaction',
+          method: update.method,
+          reason: update.reason ?? 'threshold',
+          tokensBefore: update.tokensBefore,
+          tokensAfter: update.tokensAfter,
+          nested,
+        });
+        this.touchLast();
+        if (!nested) {
+          s.usage.contextUsed = update.tokensAfter; // the meter drops now, not at the next turn
+        }
+        return;
+      }
       case 'session_info_update':
         if (update.title) {
           s.title = update.title;

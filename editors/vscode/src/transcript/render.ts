@@ -7,6 +7,7 @@
 import MarkdownIt from 'markdown-it';
 import type { DiffItem, PlanEntry } from '../protocol';
 import {
+  type CompactionEntry,
   type Entry,
   PLAN_ICON,
   type ToolEntry,
@@ -125,7 +126,22 @@ function renderTool(tool: ToolEntry): string {
   return parts.join('');
 }
 
-function renderEntry(entry: Entry, index: number): string {
+const COMPACTED: Record<string, string> = {
+  snip: 'old tool outputs removed',
+  summarize: 'older turns summarized',
+  clear: 'conversation cleared',
+};
+
+/** "Context compacted: older turns summarized, 3.9k → 2k tokens" */
+export function compactionLine(entry: CompactionEntry): string {
+  const what = COMPACTED[entry.method] ?? entry.method;
+  const why = entry.reason === 'overflow' ? " (the server's context overflowed)" : '';
+  const who = entry.nested ? 'Sub-agent context compacted' : 'Context compacted';
+  return `${who}: ${what}${why}, ${formatTokens(entry.tokensBefore)} → ${formatTokens(entry.tokensAfter)} tokens`;
+}
+
+/** One entry: always a single root element (the page swaps entries by position). */
+export function renderEntry(entry: Entry, index: number): string {
   switch (entry.type) {
     case 'user': {
       // The server appends the editor context to the prompt: show it quieter, folded.
@@ -147,6 +163,8 @@ function renderEntry(entry: Entry, index: number): string {
       );
     case 'tool':
       return `<div class="entry">${renderTool(entry)}</div>`;
+    case 'compaction':
+      return `<div class="entry note compaction">${icon('fold')} <span>${escapeHtml(compactionLine(entry))}</span></div>`;
     case 'note': {
       const name = entry.level === 'error' ? 'error' : entry.level === 'warning' ? 'warning' : 'info';
       return `<div class="entry note ${entry.level}">${icon(name)} <span>${escapeHtml(entry.text)}</span></div>`;
@@ -186,12 +204,46 @@ export function usageLine(state: TranscriptState): string {
   return parts.join(' · ');
 }
 
-export function renderTranscript(state: TranscriptState): string {
-  const body = state.entries.map(renderEntry).join('\n');
+/** The title and the plan, above the entries. */
+export function renderHead(state: TranscriptState): string {
+  const title = state.title ? `<h2 class="session-title">${escapeHtml(state.title)}</h2>` : '';
+  return `${title}${renderPlan(state.plan)}`;
+}
+
+/** Below the entries: working…, the empty hint, the usage line. */
+export function renderFoot(state: TranscriptState): string {
   const usage = usageLine(state);
   const running = state.running ? `<div class="running">${icon('loading~spin')} Working…</div>` : '';
   const empty = state.entries.length ? '' : '<p class="empty">Ask the agent something: run <b>Agent: Ask…</b>.</p>';
-  const title = state.title ? `<h2 class="session-title">${escapeHtml(state.title)}</h2>` : '';
   const footer = usage ? `<footer class="usage">${icon('dashboard')} ${escapeHtml(usage)}</footer>` : '';
-  return `${title}${renderPlan(state.plan)}<div class="entries">${body}</div>${running}${empty}${footer}`;
+  return `${running}${empty}${footer}`;
+}
+
+/** The whole page (a first render, a reset, another session); updates then patch it. */
+export function renderTranscript(state: TranscriptState): string {
+  const body = state.entries.map(renderEntry).join('');
+  return (
+    `<div class="head">${renderHead(state)}</div><div class="entries">${body}</div>` +
+    `<div class="foot">${renderFoot(state)}</div>`
+  );
+}
+
+/** A patch for the page: the head and foot, and only the entries that changed. */
+export interface TranscriptPatch {
+  type: 'patch';
+  head: string;
+  foot: string;
+  /** Entries to replace (index < shown) or append (in order, index = shown count). */
+  entries: Array<{ index: number; html: string }>;
+}
+
+export function renderPatch(state: TranscriptState, changed: number[]): TranscriptPatch {
+  return {
+    type: 'patch',
+    head: renderHead(state),
+    foot: renderFoot(state),
+    entries: changed
+      .filter((i) => i < state.entries.length)
+      .map((index) => ({ index, html: renderEntry(state.entries[index]!, index) })),
+  };
 }

@@ -1,17 +1,21 @@
 /**
  * The transcript as a webview view. The extension renders HTML (render.ts) and posts it;
- * the page only swaps it in, keeps expanded tool calls expanded, follows the bottom, and
- * sends clicks back (diffs, file locations).
+ * the page swaps it in, keeps expanded tool calls expanded, follows the bottom, and sends
+ * clicks back (diffs, file locations).
+ *
+ * Never a full re-render per update: changes are gathered for a frame (FRAME_MS), then one
+ * message carries only the entries that changed (a patch); the whole page is sent only for
+ * a first render, a reset (a session load) or another session.
  */
 
 import * as vscode from 'vscode';
 import type { AgentController } from '../controller';
 import type { DiffDocuments } from '../diffs';
 import type { TranscriptModel } from './model';
-import { renderTranscript } from './render';
+import { renderPatch, renderTranscript } from './render';
 
 export const VIEW_ID = 'lspAgent.transcript';
-const FRAME_MS = 50;
+export const FRAME_MS = 16;
 
 type FromPage =
   | { type: 'ready' }
@@ -82,10 +86,16 @@ export class TranscriptView implements vscode.WebviewViewProvider {
     if (!force && model === this.lastModel && revision === this.lastRendered) {
       return;
     }
+    const same = model !== undefined && model === this.lastModel;
     this.lastModel = model;
     this.lastRendered = revision;
-    const html = model ? renderTranscript(model.state) : emptyPage(this.controller.connected);
     this.view.description = model?.state.title || undefined;
+    const changes = model?.takeChanges();
+    if (same && !force && changes && !changes.full) {
+      void this.view.webview.postMessage(renderPatch(model.state, changes.entries));
+      return;
+    }
+    const html = model ? renderTranscript(model.state) : emptyPage(this.controller.connected);
     void this.view.webview.postMessage({ type: 'render', html });
   }
 
