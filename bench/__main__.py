@@ -4,8 +4,9 @@ Usage: `python -m bench` runs everything and rewrites bench/RESULTS.md; `--only 
 runs some groups (ids as in the table); `--quick` takes fewer samples; `--write` rewrites
 RESULTS.md even for a partial or quick run. `python -m bench local` measures the local
 provider on a real model, `python -m bench compare` runs lsp-agent side by side with
-other agents, and `python -m bench langserver` measures the language-server tools; each
-rewrites only its own section of RESULTS.md.
+other agents, `python -m bench langserver` measures the language-server tools and
+`python -m bench render` the editors' main-loop stall while a run streams; each rewrites
+only its own section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "compare": ("Side by side with other agents", "bench.compare"),
     "hostile": ("Hostile input (issue 11)", "bench.hostile"),
     "langserver": ("Language servers", "bench.langserver"),
+    "render": ("Editors never freeze (issue 17)", "bench.render"),
 }
 
 
