@@ -44,7 +44,22 @@
       lastHead = message.head;
     }
     foot.innerHTML = message.foot;
-    for (const { index, html } of message.entries) {
+    for (const item of message.entries) {
+      const { index, html } = item;
+      if (html === undefined) {
+        // a growing answer: append its new blocks, swap its tail
+        const old = entries.children[index];
+        const blocks = old && old.querySelector(':scope > .md-blocks');
+        const tail = old && old.querySelector(':scope > .md-tail');
+        if (!blocks || !tail || blocks.children.length !== item.from) {
+          return vscode.postMessage({ type: 'ready' }); // out of step: ask for the whole page
+        }
+        for (const block of item.blocks) {
+          blocks.insertAdjacentHTML('beforeend', `<div class="md-block">${block}</div>`);
+        }
+        tail.innerHTML = item.tail;
+        continue;
+      }
       const fresh = element(html);
       if (!fresh) {
         continue;

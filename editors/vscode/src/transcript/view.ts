@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import type { AgentController } from '../controller';
 import type { DiffDocuments } from '../diffs';
 import type { TranscriptModel } from './model';
-import { renderPatch, renderTranscript } from './render';
+import { agentBlocks, renderPatch, renderTranscript } from './render';
 
 export const VIEW_ID = 'lspAgent.transcript';
 export const FRAME_MS = 16;
@@ -28,6 +28,8 @@ export class TranscriptView implements vscode.WebviewViewProvider {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastRendered = -1;
   private lastModel: TranscriptModel | undefined;
+  /** The page's answer blocks per entry index (renderPatch sends only the new ones). */
+  private sent = new Map<number, number>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -92,9 +94,15 @@ export class TranscriptView implements vscode.WebviewViewProvider {
     this.view.description = model?.state.title || undefined;
     const changes = model?.takeChanges();
     if (same && !force && changes && !changes.full) {
-      void this.view.webview.postMessage(renderPatch(model.state, changes.entries));
+      void this.view.webview.postMessage(renderPatch(model.state, changes.entries, this.sent));
       return;
     }
+    this.sent = new Map();
+    model?.state.entries.forEach((entry, index) => {
+      if (entry.type === 'agent') {
+        this.sent.set(index, agentBlocks(entry).blocks.length);
+      }
+    });
     const html = model ? renderTranscript(model.state) : emptyPage(this.controller.connected);
     void this.view.webview.postMessage({ type: 'render', html });
   }

@@ -68,15 +68,24 @@ describe('TranscriptView', () => {
       for (let i = 0; i < 50; i++) {
         send(text(`word${frame}.${i} `));
       }
+      send(text('\n\n')); // a paragraph per frame
       await vi.advanceTimersByTimeAsync(FRAME_MS);
     }
     const patches = posted.slice(1);
-    expect(patches).toHaveLength(10); // 500 deltas, 10 frames, 10 messages
+    expect(patches).toHaveLength(10); // 510 deltas, 10 frames, 10 messages
     for (const patch of patches) {
       expect(patch.type).toBe('patch');
       expect(patch.entries!.map((e) => e.index)).toEqual([1]); // the answer, not the prompt
     }
-    expect(patches[9]!.entries![0]!.html).toContain('word9.49');
+    // the answer's first patch is the whole entry; then only its new paragraphs, each once
+    expect(patches[0]!.entries![0]).toHaveProperty('html');
+    const sent = patches.slice(1).map((p) => p.entries![0] as { from: number; blocks: string[] });
+    expect(sent.map((e) => e.from)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(sent.map((e) => e.blocks.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(sent[8]!.blocks[0]).toContain('word9.49');
+    expect(sent[8]!.blocks[0]).not.toContain('word8.49'); // not the whole answer again
+    const sizes = patches.slice(1).map((p) => JSON.stringify(p).length);
+    expect(Math.max(...sizes)).toBeLessThan(2 * Math.min(...sizes)); // flat, not growing
     // nothing changed: no message at all
     await vi.advanceTimersByTimeAsync(10 * FRAME_MS);
     expect(posted).toHaveLength(11);
@@ -92,7 +101,7 @@ describe('TranscriptView', () => {
     const patch = posted[posted.length - 1]!;
     expect(patch.type).toBe('patch');
     expect(patch.entries!.map((e) => e.index)).toEqual([1, 2]);
-    expect(patch.entries![1]!.html).toContain('Context compacted: older turns summarized, 3.9k → 2k tokens');
+    expect(JSON.stringify(patch.entries![1])).toContain('Context compacted: older turns summarized, 3.9k → 2k tokens');
     expect(patch.foot).toContain('context 2k');
     send({ sessionUpdate: 'tool_call_update', toolCallId: 't1', status: 'completed' });
     await vi.advanceTimersByTimeAsync(FRAME_MS);
@@ -126,5 +135,21 @@ describe('compaction in the model', () => {
     expect(m.takeChanges()).toEqual({ full: false, entries: [] });
     m.reset();
     expect(m.takeChanges().full).toBe(true);
+  });
+});
+
+describe('agentBlocks', () => {
+  it('cuts finished paragraphs, never inside a code fence, and renders as the whole would', async () => {
+    const { agentBlocks, renderMarkdown } = await import('../../src/transcript/render');
+    const entry = { type: 'agent' as const, text: '' };
+    const full = 'One *para*.\n\n```py\nx = 1\n\ny = 2\n```\n\n- a\n- b\n\nTail so far';
+    for (const piece of full.match(/.{1,3}/gs)!) {
+      entry.text += piece;
+      agentBlocks(entry); // streamed: blocks are cut as they finish
+    }
+    const { blocks, tail } = agentBlocks(entry);
+    expect(blocks).toHaveLength(3);
+    expect(blocks[1]).toContain('x = 1\n\ny = 2'); // the fence kept whole
+    expect(blocks.join('') + tail).toBe(renderMarkdown(full).replace(/\n(?=<)/g, '\n'));
   });
 });
