@@ -7,6 +7,7 @@
 -- consecutive text chunks merged into one edit.
 local api = vim.api
 local config = require('lsp_agent.config')
+local tools = require('lsp_agent.tool_lines')
 
 local M = {}
 
@@ -33,10 +34,7 @@ for group, link in pairs(HIGHLIGHTS) do
 end
 
 M.THOUGHT = '┊ '
-local OUTPUT = '    │ '
-local ICON = { pending = '○', in_progress = '◐', completed = '✓', failed = '✗' }
 local PLAN_ICON = { pending = '[ ]', in_progress = '[~]', completed = '[x]' }
-local QUIET_KINDS = { read = true, search = true, think = true } -- their output is not shown
 M.FRAME_MS = 16 -- updates are applied at most once per frame
 local COMPACTED = {
   snip = 'old tool outputs removed',
@@ -290,91 +288,6 @@ local function stream(s, kind, text, prefix, group)
   end)
 end
 
---- Append streamed output to a tool's lines (the last one may still grow): O(text).
-local function add_output(tool, text)
-  local pieces = vim.split(text, '\n', { plain = true })
-  local lines = tool.lines
-  lines[#lines] = lines[#lines] .. pieces[1]
-  for i = 2, #pieces do
-    lines[#lines + 1] = pieces[i]
-  end
-end
-
---- The last `max` lines of a tool's output (trailing blank lines dropped) and their count:
---- O(max), however long the output.
-local function tail(lines, max)
-  local n = #lines
-  while n > 0 and lines[n] == '' do
-    n = n - 1
-  end
-  local out = {}
-  if n > max then
-    table.insert(out, ('… %d earlier lines'):format(n - max))
-  end
-  for i = math.max(1, n - max + 1), n do
-    table.insert(out, lines[i])
-  end
-  return out, n
-end
-
-local function diff_lines(item, max)
-  local old = item.oldText ~= vim.NIL and item.oldText or ''
-  local diff = (vim.text and vim.text.diff or vim.diff)(old, item.newText or '', { ctxlen = 1 })
-  local lines = vim.split(diff --[[@as string]], '\n', { plain = true, trimempty = true })
-  local path = vim.fn.fnamemodify(item.path or '', ':~:.')
-  local out = { { text = (item.oldText == vim.NIL and 'new file ' or 'diff ') .. path } }
-  for i = 1, math.min(#lines, max) do
-    local l = lines[i]
-    local sign = l:sub(1, 1)
-    local group = sign == '+' and 'LspAgentDiffAdd' or sign == '-' and 'LspAgentDiffDelete' or nil
-    table.insert(out, { text = l, group = group })
-  end
-  if #lines > max then
-    table.insert(out, { text = ('… %d more lines'):format(#lines - max) })
-  end
-  return out
-end
-
-local NESTED = '    ' -- a sub-agent's lines, under its `task` call
-
-local function tool_head(tool)
-  local head = ('  %s%s %s · %s · %s'):format(
-    tool.parent and NESTED or '',
-    ICON[tool.status] or '?',
-    tool.kind,
-    tool.title,
-    tool.status
-  )
-  if tool.permission then
-    head = head .. ' (' .. tool.permission .. ')'
-  end
-  return head
-end
-
-local function tool_body(tool)
-  local body = {}
-  local OUTPUT = tool.parent and NESTED .. OUTPUT or OUTPUT
-  if #tool.lines > 1 or tool.lines[1] ~= '' then
-    if tool.kind == 'think' and tool.status ~= 'failed' then
-      -- the plan shows itself
-    elseif QUIET_KINDS[tool.kind] and tool.status ~= 'failed' then
-      local _, n = tail(tool.lines, 0)
-      local count = ('(%d line%s)'):format(n, n == 1 and '' or 's')
-      table.insert(body, { text = OUTPUT .. count, group = 'LspAgentOutput' })
-    else
-      for _, l in ipairs((tail(tool.lines, opts().max_output_lines))) do
-        table.insert(body, { text = OUTPUT .. l, group = 'LspAgentOutput' })
-      end
-    end
-  end
-  for _, item in ipairs(tool.diffs) do
-    for _, l in ipairs(diff_lines(item, opts().max_diff_lines)) do
-      table.insert(body, { text = OUTPUT .. l.text, group = l.group or 'LspAgentOutput' })
-    end
-  end
-  return body
-end
-
 local TOOL_GROUP = { completed = 'LspAgentToolDone', failed = 'LspAgentToolFailed' }
 
 --- Redraw a block (a tool call or the plan) in place: its head line and its body.
@@ -407,7 +320,7 @@ local function redraw(s, block, head, head_group, body)
 end
 
 local function draw_tool(s, tool)
-  redraw(s, tool, tool_head(tool), TOOL_GROUP[tool.status] or 'LspAgentTool', tool_body(tool))
+  redraw(s, tool, tools.head(tool), TOOL_GROUP[tool.status] or 'LspAgentTool', tools.body(tool))
 end
 
 local function draw_plan(s)
@@ -449,7 +362,7 @@ local function apply(s, update)
   elseif kind == 'agent_thought_chunk' and type(update.parentToolCallId) == 'string' then
     -- a sub-agent's text: indented under its `task` call, never folded into the answer
     local parent = update.parentToolCallId
-    stream(s, 'sub:' .. parent, text_of(update), '  ' .. NESTED .. M.THOUGHT, 'LspAgentThought')
+    stream(s, 'sub:' .. parent, text_of(update), '  ' .. tools.NESTED .. M.THOUGHT, 'LspAgentThought')
   elseif kind == 'agent_thought_chunk' then
     stream(s, 'thought', text_of(update), M.THOUGHT, 'LspAgentThought')
   elseif kind == 'tool_call' then
@@ -479,7 +392,7 @@ local function apply(s, update)
       if item.type == 'diff' then
         table.insert(tool.diffs, item)
       elseif item.type == 'content' and type(item.content) == 'table' then
-        add_output(tool, item.content.text or '')
+        tools.add_output(tool, item.content.text or '')
       end
     end
     draw_tool(s, tool)
@@ -496,7 +409,7 @@ local function apply(s, update)
     s.tx.usage = { used = update.used, size = update.size, cost = update.cost }
     refresh_header(s)
   elseif kind == 'compaction' then
-    local prefix = type(update.parentToolCallId) == 'string' and ('  ' .. NESTED) or ''
+    local prefix = type(update.parentToolCallId) == 'string' and ('  ' .. tools.NESTED) or ''
     edit(s, function()
       add_lines(s, { prefix .. M.compaction_line(update) }, 'LspAgentCompaction')
     end)

@@ -15,6 +15,9 @@ import type {
   ToolKind,
   UndoResult,
 } from '../protocol';
+import { formatCost, formatTokens } from './format';
+
+export { KIND_ICON, PLAN_ICON, STATUS_ICON, formatCost, formatTokens, statusIcon, toolIcon } from './format';
 
 export interface UserEntry {
   type: 'user';
@@ -96,40 +99,6 @@ export interface TranscriptState {
   lastSeq: number | null;
   /** How many times a gap in `seq` was seen. */
   gaps: number;
-}
-
-/** The codicon (ThemeIcon id) of each tool kind. */
-export const KIND_ICON: Record<ToolKind, string> = {
-  read: 'file',
-  edit: 'edit',
-  delete: 'trash',
-  move: 'arrow-swap',
-  search: 'search',
-  execute: 'terminal',
-  think: 'lightbulb',
-  fetch: 'cloud-download',
-  other: 'tools',
-};
-
-export const STATUS_ICON: Record<ToolCallStatus, string> = {
-  pending: 'circle-large-outline',
-  in_progress: 'loading~spin',
-  completed: 'pass',
-  failed: 'error',
-};
-
-export const PLAN_ICON: Record<NonNullable<PlanEntry['status']>, string> = {
-  pending: 'circle-large-outline',
-  in_progress: 'arrow-circle-right',
-  completed: 'pass-filled',
-};
-
-export function toolIcon(kind: ToolKind | string): string {
-  return KIND_ICON[kind as ToolKind] ?? KIND_ICON.other;
-}
-
-export function statusIcon(status: ToolCallStatus | string): string {
-  return STATUS_ICON[status as ToolCallStatus] ?? STATUS_ICON.pending;
 }
 
 export function sessionCost(usage: Usage): number | null {
@@ -487,22 +456,4 @@ export function titleOf(prompt: string): string {
 
 function emptyUsage(): Usage {
   return { contextUsed: 0, contextSize: null, runCost: null, earlierCost: null, totalTokens: 0 };
-}
-
-/** 950 -> "950", 12_345 -> "12.3k", 1_234_567 -> "1.23M". */
-export function formatTokens(n: number): string {
-  if (n < 1000) {
-    return String(n);
-  }
-  if (n < 1_000_000) {
-    return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}k`;
-  }
-  return `${(n / 1_000_000).toFixed(2).replace(/\.?0+$/, '')}M`;
-}
-
-export function formatCost(usd: number): string {
-  if (usd === 0) {
-    return '$0';
-  }
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
