@@ -7,7 +7,7 @@ from tests.lsp.harness import AgentClient
 
 
 async def test_full_prompt_streams_updates_and_resolves(agent: AgentClient) -> None:
-    app = agent.write("app.py", "def add(a, b):\n    return a - b\n")
+    agent.write("app.py", "def add(a, b):\n    return a - b\n")
     agent.server.script(
         tool_call_reply([("read_file", {"path": app})]),
         text_reply("The add function subtracts; that is a bug.", chunk_size=3),
@@ -125,11 +125,16 @@ async def test_progress_uses_the_work_done_token_given(agent: AgentClient) -> No
 
 
 async def test_a_compaction_is_an_update_with_its_token_counts(agent: AgentClient) -> None:
+    """/compact from an editor, which sends the open document as context: still the command
+    (the context is not appended to it), and its compaction is an update."""
+    agent.write("app.py", "def add(a, b):\n    return a - b\n")
     agent.server.script(text_reply("the answer is long. " * 300))
     session = await agent.new_session()
     await agent.prompt(session, "explain everything")
     agent.server.script(text_reply("- the user asked for an explanation"))
-    result = await agent.prompt(session, "/compact")
+    context = {"textDocument": {"uri": agent.uri("app.py")}}
+    result = await agent.prompt(session, "/compact", context=context)
+    assert len(agent.server.chat_requests) == 2  # the summary, not a prompt
     assert result["stopReason"] == "end_turn"
     [compaction] = agent.editor.of(session, "compaction")
     assert compaction["method"] == "summarize" and compaction["reason"] == "requested"
