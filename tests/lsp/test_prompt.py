@@ -7,7 +7,7 @@ from tests.lsp.harness import AgentClient
 
 
 async def test_full_prompt_streams_updates_and_resolves(agent: AgentClient) -> None:
-    agent.write("app.py", "def add(a, b):\n    return a - b\n")
+    app = agent.write("app.py", "def add(a, b):\n    return a - b\n")
     agent.server.script(
         tool_call_reply([("read_file", {"path": app})]),
         text_reply("The add function subtracts; that is a bug.", chunk_size=3),
