@@ -4,9 +4,10 @@ Usage: `python -m bench` runs everything and rewrites bench/RESULTS.md; `--only 
 runs some groups (ids as in the table); `--quick` takes fewer samples; `--write` rewrites
 RESULTS.md even for a partial or quick run. `python -m bench local` measures the local
 provider on a real model, `python -m bench compare` runs lsp-agent side by side with
-other agents, and `python -m bench langserver` measures the language-server tools; each
-rewrites only its own section of RESULTS.md; `python -m bench profile` profiles a
-many-turn run.
+other agents, `python -m bench langserver` measures the language-server tools,
+`python -m bench render` the editors' main-loop stall while a run streams and
+`python -m bench profile` where a model turn's CPU goes; each rewrites only its own
+section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "hostile": ("Hostile input (issue 11)", "bench.hostile"),
     "langserver": ("Language servers", "bench.langserver"),
     "profile": ("Where a turn's CPU goes (issue 16)", "bench.turn_profile"),
+    "render": ("Editors never freeze (issue 17)", "bench.render"),
 }
 
 

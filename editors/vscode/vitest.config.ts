@@ -27,6 +27,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          // bench/render.py runs it (skipped without LSP_AGENT_BENCH_OUT)
+          name: 'bench',
+          include: ['test/bench/**/*.run.ts'],
+          environment: 'node',
+          setupFiles: ['test/setup.ts'],
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

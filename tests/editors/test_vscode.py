@@ -73,6 +73,10 @@ def test_vscode_extension_npm_test() -> None:
 E2E_ENV = "LSP_AGENT_E2E"
 
 
+# run.mjs leaves its screenshots here (test-artifacts/ is gitignored)
+ARTIFACTS = Path(os.environ.get("LSP_AGENT_ARTIFACTS", ROOT / "test-artifacts")) / "vscode"
+
+
 def e2e_wanted() -> bool:
     """The real-VS-Code run needs Chromium and a code-server install (about two minutes):
     on in CI (scripts/test installs Debian's chromium there) or with LSP_AGENT_E2E=1."""
@@ -113,7 +117,8 @@ def test_vscode_end_to_end_in_code_server() -> None:
     second = run_e2e(env)
     output = (second.stdout + second.stderr)[-TAIL:]
     assert second.returncode == 0 and "[e2e] PASS" in second.stdout, (
-        f"the code-server end-to-end run failed twice:\n{failed}\n--- retry ---\n{output}"
+        f"the code-server end-to-end run failed twice (screenshots in {ARTIFACTS}):\n"
+        f"{failed}\n--- retry ---\n{output}"
     )
     warnings.warn(
         f"the code-server end-to-end run passed on its retry; first:\n{failed}", stacklevel=1

@@ -122,3 +122,22 @@ async def test_progress_uses_the_work_done_token_given(agent: AgentClient) -> No
     values = agent.editor.progress_of(token)
     assert [v["kind"] for v in values] == ["begin", "end"]
     assert values[0]["message"] == "say hi" and values[0]["cancellable"] is True
+
+
+async def test_a_compaction_is_an_update_with_its_token_counts(agent: AgentClient) -> None:
+    """/compact from an editor, which sends the open document as context: still the command
+    (the context is not appended to it), and its compaction is an update."""
+    agent.write("app.py", "def add(a, b):\n    return a - b\n")
+    agent.server.script(text_reply("the answer is long. " * 300))
+    session = await agent.new_session()
+    await agent.prompt(session, "explain everything")
+    agent.server.script(text_reply("- the user asked for an explanation"))
+    context = {"textDocument": {"uri": agent.uri("app.py")}}
+    result = await agent.prompt(session, "/compact", context=context)
+    assert len(agent.server.chat_requests) == 2  # the summary, not a prompt
+    assert result["stopReason"] == "end_turn"
+    [compaction] = agent.editor.of(session, "compaction")
+    assert compaction["method"] == "summarize" and compaction["reason"] == "requested"
+    assert compaction["tokensBefore"] > compaction["tokensAfter"] + 500 > 500
+    seqs = agent.editor.seqs(session)
+    assert seqs == list(range(len(seqs)))

@@ -13,11 +13,13 @@
 // Then it switches the session to review mode "hunks" (Agent: Set Review Mode…), lets the agent
 // edit a file with two hunks, accepts one and rejects the other with the diff editor's
 // CodeLenses, and checks that only the accepted one lands; the review view's screenshot is saved
-// as a test artifact (E2E_ARTIFACTS, default .e2e/artifacts/review.png).
+// as a test artifact (review.png in the artifacts folder below).
 //
 // Environment: LSP_AGENT_COMMAND (default: the repo's .venv/bin/lsp-agent), LSP_AGENT_PYTHON,
-// CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path,
-// E2E_ARTIFACTS=dir.
+// CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path.
+// Screenshots go to LSP_AGENT_ARTIFACTS/vscode (default: test-artifacts/vscode in the repo):
+// context-meter.png (the status bar item after the edit) and review.png on every run,
+// e2e-failure.png and e2e-failure-transcript.png when a step fails.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,11 +36,11 @@ const e2e = join(extension, '.e2e');
 const CODE_SERVER = '4.100.3';
 const PLAYWRIGHT = '1.52.0';
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
+const artifacts = join(process.env.LSP_AGENT_ARTIFACTS || join(repo, 'test-artifacts'), 'vscode');
 const python = process.env.LSP_AGENT_PYTHON || join(repo, '.venv', 'bin', 'python');
 const lspAgent = process.env.LSP_AGENT_COMMAND || join(repo, '.venv', 'bin', 'lsp-agent');
 const ANSWER = 'Hello from the end-to-end model.';
 const systemPython = process.env.E2E_PYTHON_WITHOUT_LSP_AGENT || '/usr/bin/python3';
-const artifacts = process.env.E2E_ARTIFACTS || join(e2e, 'artifacts');
 const TWO = 'def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n';
 const TWO_FIXED = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n';
 const groups = [];
@@ -323,6 +325,18 @@ async function main() {
         fail(`the transcript has no diff entry:\n${transcript}`);
       }
       log('the edit landed in the editor and shows as a diff in the transcript');
+      // The context meter in the status bar: "Agent · ask · N% context · $…", as a screenshot.
+      const meter = await waitFor('the context meter in the status bar', async () => {
+        for (const item of await page.$$('.statusbar-item')) {
+          if (/Agent.*% context/.test((await item.textContent()) ?? '')) {
+            return item;
+          }
+        }
+        return undefined;
+      });
+      mkdirSync(artifacts, { recursive: true });
+      await meter.screenshot({ path: join(artifacts, 'context-meter.png') });
+      log(`the context meter shows in the status bar: ${join(artifacts, 'context-meter.png')}`);
       // Its button opens VS Code's diff editor on the virtual before/after documents.
       for (const frame of page.frames()) {
         const button = await frame.$('button.diff').catch(() => null);
@@ -402,8 +416,12 @@ async function main() {
       }
       log('PASS');
     } catch (error) {
-      const shot = join(tmpdir(), 'lsp-agent-e2e-failure.png');
-      await page.screenshot({ path: shot }).catch(() => undefined);
+      mkdirSync(artifacts, { recursive: true });
+      const shot = join(artifacts, 'e2e-failure.png');
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+      // the transcript view on its own, where the failure is most often visible
+      const view = await page.$('.pane-body:has(iframe.webview)').catch(() => null);
+      await view?.screenshot({ path: join(artifacts, 'e2e-failure-transcript.png') }).catch(() => undefined);
       console.error(`[e2e] screenshot: ${shot}\n[e2e] code-server log (tail):\n${serverLog.slice(-4000)}`);
       console.error(`[e2e] the extension's output (each extension host):\n${extensionLogs(userData)}`);
       throw error;

@@ -15,18 +15,78 @@
     vscode.setState({ open: Array.from(open) });
   }
 
-  window.addEventListener('message', (event) => {
-    const message = event.data;
-    if (!message || message.type !== 'render') {
-      return;
-    }
-    const follow = atBottom();
-    root.innerHTML = message.html;
-    root.querySelectorAll('details[data-key]').forEach((el) => {
+  let lastHead = null;
+
+  function reopen(scope) {
+    scope.querySelectorAll('details[data-key]').forEach((el) => {
       if (open.has(el.dataset.key)) {
         el.open = true;
       }
     });
+  }
+
+  function element(html) {
+    const template = document.createElement('template');
+    template.innerHTML = html;
+    return template.content.firstElementChild;
+  }
+
+  // Only what changed: the head and foot, and each changed entry replaced or appended.
+  function patch(message) {
+    const head = root.querySelector(':scope > .head');
+    const entries = root.querySelector(':scope > .entries');
+    const foot = root.querySelector(':scope > .foot');
+    if (!head || !entries || !foot) {
+      return vscode.postMessage({ type: 'ready' }); // not a transcript page yet: ask for all
+    }
+    if (message.head !== lastHead) {
+      head.innerHTML = message.head;
+      lastHead = message.head;
+    }
+    foot.innerHTML = message.foot;
+    for (const item of message.entries) {
+      const { index, html } = item;
+      if (html === undefined) {
+        // a growing answer: append its new blocks, swap its tail
+        const old = entries.children[index];
+        const blocks = old && old.querySelector(':scope > .md-blocks');
+        const tail = old && old.querySelector(':scope > .md-tail');
+        if (!blocks || !tail || blocks.children.length !== item.from) {
+          return vscode.postMessage({ type: 'ready' }); // out of step: ask for the whole page
+        }
+        for (const block of item.blocks) {
+          blocks.insertAdjacentHTML('beforeend', `<div class="md-block">${block}</div>`);
+        }
+        tail.innerHTML = item.tail;
+        continue;
+      }
+      const fresh = element(html);
+      if (!fresh) {
+        continue;
+      }
+      const old = entries.children[index];
+      if (old) {
+        old.replaceWith(fresh);
+      } else {
+        entries.appendChild(fresh);
+      }
+      reopen(fresh);
+    }
+  }
+
+  window.addEventListener('message', (event) => {
+    const message = event.data;
+    if (!message || (message.type !== 'render' && message.type !== 'patch')) {
+      return;
+    }
+    const follow = atBottom();
+    if (message.type === 'render') {
+      root.innerHTML = message.html;
+      lastHead = null;
+      reopen(root);
+    } else {
+      patch(message);
+    }
     if (follow) {
       window.scrollTo(0, document.body.scrollHeight);
     }

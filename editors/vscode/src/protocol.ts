@@ -392,6 +392,18 @@ export interface UsageUpdate {
   cost?: Cost | null;
 }
 
+export interface CompactionUpdate {
+  sessionUpdate: 'compaction';
+  /** snip: old tool outputs removed; summarize: older turns summarized; clear: all of it. */
+  method: 'snip' | 'summarize' | 'clear';
+  /** Context tokens before and after. */
+  tokensBefore: number;
+  tokensAfter: number;
+  reason?: 'threshold' | 'overflow' | 'requested';
+  /** A sub-agent's update: the parent's `task` tool call it runs under. */
+  parentToolCallId?: string | null;
+}
+
 export interface SessionInfoUpdate {
   sessionUpdate: 'session_info_update';
   title?: string | null;
@@ -405,6 +417,7 @@ export type SessionUpdate =
   | ToolCallUpdate
   | PlanUpdate
   | UsageUpdate
+  | CompactionUpdate
   | SessionInfoUpdate;
 
 export type SessionUpdateKind = SessionUpdate['sessionUpdate'];
@@ -412,6 +425,7 @@ export type SessionUpdateKind = SessionUpdate['sessionUpdate'];
 export const UPDATE_KINDS: readonly SessionUpdateKind[] = [
   'agent_message_chunk',
   'agent_thought_chunk',
+  'compaction',
   'plan',
   'session_info_update',
   'tool_call',

@@ -135,12 +135,77 @@ local function stop_clients()
   end, 10)
 end
 
---- Run a scenario; its errors are reported in the result (pytest shows them).
+--- A capture of the screen, as a terminal shows it. A UI cannot attach to this Neovim
+--- while a scenario runs (it is still starting up), so its windows are saved (:mksession,
+--- and each window's lines, cursor and top line), drawn again by a real terminal Neovim in
+--- a detached tmux session, and tmux's capture-pane gives the text. Written to `path`;
+--- returns nil, or why there is no capture.
+function H.capture_screen(path)
+  if vim.fn.executable('tmux') == 0 then
+    return 'no tmux'
+  end
+  vim.fn.mkdir(vim.fs.dirname(path), 'p')
+  local windows = {}
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    local buf = vim.api.nvim_win_get_buf(win)
+    local info = vim.fn.getwininfo(win)[1]
+    table.insert(windows, {
+      lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false),
+      cursor = vim.api.nvim_win_get_cursor(win),
+      topline = info.topline,
+    })
+  end
+  local session, state = path .. '.session.vim', path .. '.windows.json'
+  vim.cmd('silent! mksession! ' .. vim.fn.fnameescape(session))
+  local f = assert(io.open(state, 'w'))
+  f:write(vim.json.encode({ columns = vim.o.columns, windows = windows }))
+  f:close()
+  local restore = vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)), 'screen.lua')
+  local name = ('lsp-agent-test-%d'):format(vim.fn.getpid())
+  local command = table.concat({
+    vim.fn.shellescape(vim.v.progpath), '-n -u NONE -i NONE',
+    '-S', vim.fn.shellescape(session),
+    '-c', vim.fn.shellescape('luafile ' .. restore),
+  }, ' ')
+  local env = 'LSP_AGENT_SCREEN_STATE=' .. vim.fn.shellescape(state)
+  local started = vim.system({ 'tmux', 'new-session', '-d', '-s', name, '-x', '160', '-y', '45', env .. ' ' .. command }):wait()
+  if started.code ~= 0 then
+    return 'tmux: ' .. (started.stderr or '')
+  end
+  local screen = ''
+  local ok = vim.wait(10000, function()
+    screen = vim.system({ 'tmux', 'capture-pane', '-p', '-t', name }):wait().stdout or ''
+    return screen:find('%S') ~= nil
+      and vim.system({ 'tmux', 'show-environment', '-t', name, 'LSP_AGENT_SCREEN_DRAWN' }):wait().code == 0
+  end, 50)
+  vim.system({ 'tmux', 'kill-session', '-t', name }):wait()
+  os.remove(session)
+  os.remove(state)
+  if not ok then
+    return 'the terminal Neovim drew nothing'
+  end
+  f = assert(io.open(path, 'w'))
+  f:write(screen)
+  f:close()
+  return nil
+end
+
+--- Run a scenario; its errors are reported in the result (pytest shows them), with a
+--- capture of the screen when pytest named a place for it.
 function H.run(scenario)
   local ok, err = xpcall(scenario, debug.traceback)
   if not ok then
     H.result.error = tostring(err)
     H.result.transcript = H.transcript_lines()
+    if H.params.screen then
+      local s = H.session()
+      if s and s.tx then
+        pcall(require('lsp_agent.transcript').open, s) -- show it, if the scenario had not
+      end
+      local failed = H.capture_screen(H.params.screen)
+      H.result.screen = failed == nil and H.params.screen or nil
+      H.result.screen_error = failed
+    end
   end
   H.step('scenario done')
   pcall(stop_clients)

@@ -1,8 +1,13 @@
 -- The transcript buffer of a session: streamed text, thoughts (dimmed, folded), one line per
 -- tool call updated in place (with a short tail of its output, or a short diff), the plan,
--- usage, and how each run ended.
+-- usage, compactions, and how each run ended.
+--
+-- Never a full redraw: text is appended at the end, a tool call or the plan rewrites only its
+-- own lines (a bounded tail), and updates are queued and applied once per frame (FRAME_MS),
+-- consecutive text chunks merged into one edit.
 local api = vim.api
 local config = require('lsp_agent.config')
+local tools = require('lsp_agent.tool_lines')
 
 local M = {}
 
@@ -21,6 +26,7 @@ local HIGHLIGHTS = {
   LspAgentDiffDelete = 'Removed',
   LspAgentPlan = 'Identifier',
   LspAgentNote = 'WarningMsg',
+  LspAgentCompaction = 'Special',
   LspAgentEnd = 'Comment',
 }
 for group, link in pairs(HIGHLIGHTS) do
@@ -28,10 +34,13 @@ for group, link in pairs(HIGHLIGHTS) do
 end
 
 M.THOUGHT = '┊ '
-local OUTPUT = '    │ '
-local ICON = { pending = '○', in_progress = '◐', completed = '✓', failed = '✗' }
 local PLAN_ICON = { pending = '[ ]', in_progress = '[~]', completed = '[x]' }
-local QUIET_KINDS = { read = true, search = true, think = true } -- their output is not shown
+M.FRAME_MS = 16 -- updates are applied at most once per frame
+local COMPACTED = {
+  snip = 'old tool outputs removed',
+  summarize = 'older turns summarized',
+  clear = 'conversation cleared',
+}
 
 --- Fold expression: thoughts fold away.
 function M.foldexpr()
@@ -150,6 +159,7 @@ end
 --- Forget what was shown (before a session is replayed).
 function M.reset(s)
   local buf = M.ensure(s)
+  s.tx.queue = nil -- what was queued belongs to what is forgotten
   edit(s, function(b)
     api.nvim_buf_clear_namespace(b, ns, 0, -1)
     api.nvim_buf_clear_namespace(b, marks, 0, -1)
@@ -278,79 +288,6 @@ local function stream(s, kind, text, prefix, group)
   end)
 end
 
-local function tail(text, max)
-  local lines = vim.split(text, '\n', { plain = true })
-  while #lines > 0 and lines[#lines] == '' do
-    table.remove(lines)
-  end
-  local out = {}
-  if #lines > max then
-    table.insert(out, ('… %d earlier lines'):format(#lines - max))
-  end
-  for i = math.max(1, #lines - max + 1), #lines do
-    table.insert(out, lines[i])
-  end
-  return out, #lines
-end
-
-local function diff_lines(item, max)
-  local old = item.oldText ~= vim.NIL and item.oldText or ''
-  local diff = (vim.text and vim.text.diff or vim.diff)(old, item.newText or '', { ctxlen = 1 })
-  local lines = vim.split(diff --[[@as string]], '\n', { plain = true, trimempty = true })
-  local path = vim.fn.fnamemodify(item.path or '', ':~:.')
-  local out = { { text = (item.oldText == vim.NIL and 'new file ' or 'diff ') .. path } }
-  for i = 1, math.min(#lines, max) do
-    local l = lines[i]
-    local sign = l:sub(1, 1)
-    local group = sign == '+' and 'LspAgentDiffAdd' or sign == '-' and 'LspAgentDiffDelete' or nil
-    table.insert(out, { text = l, group = group })
-  end
-  if #lines > max then
-    table.insert(out, { text = ('… %d more lines'):format(#lines - max) })
-  end
-  return out
-end
-
-local NESTED = '    ' -- a sub-agent's lines, under its `task` call
-
-local function tool_head(tool)
-  local head = ('  %s%s %s · %s · %s'):format(
-    tool.parent and NESTED or '',
-    ICON[tool.status] or '?',
-    tool.kind,
-    tool.title,
-    tool.status
-  )
-  if tool.permission then
-    head = head .. ' (' .. tool.permission .. ')'
-  end
-  return head
-end
-
-local function tool_body(tool)
-  local body = {}
-  local OUTPUT = tool.parent and NESTED .. OUTPUT or OUTPUT
-  if tool.output ~= '' then
-    if tool.kind == 'think' and tool.status ~= 'failed' then
-      -- the plan shows itself
-    elseif QUIET_KINDS[tool.kind] and tool.status ~= 'failed' then
-      local _, n = tail(tool.output, 0)
-      local count = ('(%d line%s)'):format(n, n == 1 and '' or 's')
-      table.insert(body, { text = OUTPUT .. count, group = 'LspAgentOutput' })
-    else
-      for _, l in ipairs((tail(tool.output, opts().max_output_lines))) do
-        table.insert(body, { text = OUTPUT .. l, group = 'LspAgentOutput' })
-      end
-    end
-  end
-  for _, item in ipairs(tool.diffs) do
-    for _, l in ipairs(diff_lines(item, opts().max_diff_lines)) do
-      table.insert(body, { text = OUTPUT .. l.text, group = l.group or 'LspAgentOutput' })
-    end
-  end
-  return body
-end
-
 local TOOL_GROUP = { completed = 'LspAgentToolDone', failed = 'LspAgentToolFailed' }
 
 --- Redraw a block (a tool call or the plan) in place: its head line and its body.
@@ -383,7 +320,7 @@ local function redraw(s, block, head, head_group, body)
 end
 
 local function draw_tool(s, tool)
-  redraw(s, tool, tool_head(tool), TOOL_GROUP[tool.status] or 'LspAgentTool', tool_body(tool))
+  redraw(s, tool, tools.head(tool), TOOL_GROUP[tool.status] or 'LspAgentTool', tools.body(tool))
 end
 
 local function draw_plan(s)
@@ -403,9 +340,20 @@ local function text_of(update)
   return type(content) == 'table' and type(content.text) == 'string' and content.text or ''
 end
 
---- Render one `agent/session/update`.
-function M.update(s, update)
-  M.ensure(s)
+--- "⇣ context compacted: older turns summarized, 3.5k → 600 tokens"
+function M.compaction_line(update)
+  local what = COMPACTED[update.method] or tostring(update.method)
+  local why = update.reason == 'overflow' and " (the server's context overflowed)" or ''
+  return ('⇣ context compacted: %s%s, %s → %s tokens'):format(
+    what,
+    why,
+    fmt_tokens(update.tokensBefore),
+    fmt_tokens(update.tokensAfter)
+  )
+end
+
+--- Render one `agent/session/update` now.
+local function apply(s, update)
   local kind = update.sessionUpdate
   if kind == 'user_message_chunk' then
     stream(s, 'user', text_of(update))
@@ -414,7 +362,7 @@ function M.update(s, update)
   elseif kind == 'agent_thought_chunk' and type(update.parentToolCallId) == 'string' then
     -- a sub-agent's text: indented under its `task` call, never folded into the answer
     local parent = update.parentToolCallId
-    stream(s, 'sub:' .. parent, text_of(update), '  ' .. NESTED .. M.THOUGHT, 'LspAgentThought')
+    stream(s, 'sub:' .. parent, text_of(update), '  ' .. tools.NESTED .. M.THOUGHT, 'LspAgentThought')
   elseif kind == 'agent_thought_chunk' then
     stream(s, 'thought', text_of(update), M.THOUGHT, 'LspAgentThought')
   elseif kind == 'tool_call' then
@@ -426,7 +374,7 @@ function M.update(s, update)
       title = update.title or '',
       kind = update.kind or 'other',
       status = update.status or 'pending',
-      output = '',
+      lines = { '' },
       diffs = {},
       parent = type(update.parentToolCallId) == 'string' and update.parentToolCallId or nil,
     }
@@ -444,7 +392,7 @@ function M.update(s, update)
       if item.type == 'diff' then
         table.insert(tool.diffs, item)
       elseif item.type == 'content' and type(item.content) == 'table' then
-        tool.output = tool.output .. (item.content.text or '')
+        tools.add_output(tool, item.content.text or '')
       end
     end
     draw_tool(s, tool)
@@ -460,6 +408,18 @@ function M.update(s, update)
   elseif kind == 'usage_update' then
     s.tx.usage = { used = update.used, size = update.size, cost = update.cost }
     refresh_header(s)
+  elseif kind == 'compaction' then
+    local prefix = type(update.parentToolCallId) == 'string' and ('  ' .. tools.NESTED) or ''
+    edit(s, function()
+      add_lines(s, { prefix .. M.compaction_line(update) }, 'LspAgentCompaction')
+    end)
+    s.tx.block = 'note'
+    if prefix == '' and type(update.tokensAfter) == 'number' then -- the meter drops at once
+      local usage = s.tx.usage or {}
+      s.tx.usage = { used = update.tokensAfter, size = usage.size, cost = usage.cost }
+      refresh_header(s)
+      pcall(vim.cmd.redrawstatus)
+    end
   elseif kind == 'session_info_update' then
     if type(update.title) == 'string' and update.title ~= '' then
       s.title = update.title
@@ -468,8 +428,55 @@ function M.update(s, update)
   end
 end
 
+--- Apply the queued updates: consecutive text chunks of one kind become one edit.
+function M.flush(s)
+  local tx = s.tx
+  if not tx or not tx.queue then
+    return
+  end
+  local queue = tx.queue
+  tx.queue = nil
+  if not valid(s) then
+    return
+  end
+  local i = 1
+  while i <= #queue do
+    local update = queue[i]
+    local kind = update.sessionUpdate
+    if kind == 'agent_message_chunk' or kind == 'agent_thought_chunk' or kind == 'user_message_chunk' then
+      local texts = { text_of(update) }
+      local parent = update.parentToolCallId
+      while queue[i + 1] and queue[i + 1].sessionUpdate == kind and queue[i + 1].parentToolCallId == parent do
+        i = i + 1
+        table.insert(texts, text_of(queue[i]))
+      end
+      if #texts > 1 then
+        update = { sessionUpdate = kind, parentToolCallId = parent, content = { text = table.concat(texts) } }
+      end
+    end
+    apply(s, update)
+    i = i + 1
+  end
+end
+
+--- Queue one `agent/session/update`; the queue is applied on the next frame.
+function M.update(s, update)
+  M.ensure(s)
+  local tx = s.tx
+  if not tx.queue then
+    tx.queue = {}
+    vim.defer_fn(function()
+      if s.tx == tx then
+        M.flush(s)
+      end
+    end, M.FRAME_MS)
+  end
+  table.insert(tx.queue, update)
+end
+
 function M.permission(s, tool_call_id, answer)
   M.ensure(s)
+  M.flush(s)
   local tool = s.tx.tools[tool_call_id]
   if tool then
     tool.permission = answer
@@ -481,6 +488,7 @@ end
 
 function M.note(s, text, group)
   M.ensure(s)
+  M.flush(s)
   edit(s, function()
     add_lines(s, { text }, group or 'LspAgentNote')
   end)
@@ -489,6 +497,7 @@ end
 
 function M.set_status(s, status)
   M.ensure(s)
+  M.flush(s)
   s.tx.status = status
   refresh_header(s)
 end
@@ -500,6 +509,7 @@ end
 --- The run ended: its stop reason, or the request's error.
 function M.finish(s, result, err)
   M.ensure(s)
+  M.flush(s)
   local line
   if err then
     s.tx.status = 'error'

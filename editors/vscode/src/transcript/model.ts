@@ -15,6 +15,9 @@ import type {
   ToolKind,
   UndoResult,
 } from '../protocol';
+import { formatCost, formatTokens } from './format';
+
+export { KIND_ICON, PLAN_ICON, STATUS_ICON, formatCost, formatTokens, statusIcon, toolIcon } from './format';
 
 export interface UserEntry {
   type: 'user';
@@ -52,7 +55,26 @@ export interface NoteEntry {
   text: string;
 }
 
-export type Entry = UserEntry | AgentEntry | ThoughtEntry | ToolEntry | NoteEntry;
+/** The server compacted the conversation to fit the context window. */
+export interface CompactionEntry {
+  type: 'compaction';
+  method: string;
+  reason: string;
+  tokensBefore: number;
+  tokensAfter: number;
+  /** A sub-agent's conversation (not the session's: the meter stays). */
+  nested: boolean;
+}
+
+export type Entry = UserEntry | AgentEntry | ThoughtEntry | ToolEntry | NoteEntry | CompactionEntry;
+
+/** What changed since the last `takeChanges()`: a view patches only those entries. */
+export interface Changes {
+  /** Everything (the transcript was reset): render it all. */
+  full: boolean;
+  /** Indexes into `entries` of the entries changed or added, ascending. */
+  entries: number[];
+}
 
 export interface Usage {
   /** Context tokens in use (the last `usage_update`). */
@@ -79,40 +101,6 @@ export interface TranscriptState {
   gaps: number;
 }
 
-/** The codicon (ThemeIcon id) of each tool kind. */
-export const KIND_ICON: Record<ToolKind, string> = {
-  read: 'file',
-  edit: 'edit',
-  delete: 'trash',
-  move: 'arrow-swap',
-  search: 'search',
-  execute: 'terminal',
-  think: 'lightbulb',
-  fetch: 'cloud-download',
-  other: 'tools',
-};
-
-export const STATUS_ICON: Record<ToolCallStatus, string> = {
-  pending: 'circle-large-outline',
-  in_progress: 'loading~spin',
-  completed: 'pass',
-  failed: 'error',
-};
-
-export const PLAN_ICON: Record<NonNullable<PlanEntry['status']>, string> = {
-  pending: 'circle-large-outline',
-  in_progress: 'arrow-circle-right',
-  completed: 'pass-filled',
-};
-
-export function toolIcon(kind: ToolKind | string): string {
-  return KIND_ICON[kind as ToolKind] ?? KIND_ICON.other;
-}
-
-export function statusIcon(status: ToolCallStatus | string): string {
-  return STATUS_ICON[status as ToolCallStatus] ?? STATUS_ICON.pending;
-}
-
 export function sessionCost(usage: Usage): number | null {
   if (usage.runCost === null && usage.earlierCost === null) {
     return null;
@@ -132,7 +120,11 @@ export const STOP_REASONS: Record<string, string> = {
 export class TranscriptModel {
   readonly state: TranscriptState;
   private readonly tools = new Map<string, ToolEntry>();
+  /** Each tool entry's top-level entry index (a nested call's: its root `task` call's). */
+  private readonly roots = new Map<ToolEntry, number>();
   private version = 0;
+  private dirty = new Set<number>();
+  private wasReset = false;
 
   constructor(sessionId: string) {
     this.state = {
@@ -162,7 +154,32 @@ export class TranscriptModel {
     s.lastSeq = null;
     s.gaps = 0;
     this.tools.clear();
+    this.roots.clear();
+    this.dirty.clear();
+    this.wasReset = true;
     this.version++;
+  }
+
+  /** The entries changed since the last call (and forget them). */
+  takeChanges(): Changes {
+    const changes = { full: this.wasReset, entries: [...this.dirty].sort((a, b) => a - b) };
+    this.dirty.clear();
+    this.wasReset = false;
+    return changes;
+  }
+
+  private touch(index: number): void {
+    if (index >= 0) {
+      this.dirty.add(index);
+    }
+  }
+
+  private touchLast(): void {
+    this.touch(this.state.entries.length - 1);
+  }
+
+  private touchTool(entry: ToolEntry): void {
+    this.touch(this.roots.get(entry) ?? -1);
   }
 
   /** After the server restarted: its `seq` numbering starts again. */
@@ -207,6 +224,7 @@ export class TranscriptModel {
     for (const tool of this.tools.values()) {
       if (tool.status === 'pending' || tool.status === 'in_progress') {
         tool.status = 'failed'; // the prompt is over: this call will never finish
+        this.touchTool(tool);
       }
     }
     const parts = [STOP_REASONS[result.stopReason] ?? result.stopReason];
@@ -255,6 +273,7 @@ export class TranscriptModel {
 
   note(level: NoteEntry['level'], text: string): void {
     this.state.entries.push({ type: 'note', level, text });
+    this.touchLast();
     this.version++;
   }
 
@@ -280,9 +299,12 @@ export class TranscriptModel {
     const parent = this.parentOf(update);
     if (parent) {
       (parent.children ??= []).push(entry);
+      this.roots.set(entry, this.roots.get(parent) ?? -1);
     } else {
       this.state.entries.push(entry);
+      this.roots.set(entry, this.state.entries.length - 1);
     }
+    this.touchTool(entry);
   }
 
   private applyUpdate(update: SessionUpdate): void {
@@ -292,6 +314,7 @@ export class TranscriptModel {
         const last = s.entries[s.entries.length - 1];
         if (last?.type === 'user') {
           last.text += update.content.text;
+          this.touchLast();
           return;
         }
         // A new prompt: the previous prompt's cost becomes the session's earlier cost.
@@ -300,6 +323,7 @@ export class TranscriptModel {
           s.usage.runCost = null;
         }
         s.entries.push({ type: 'user', text: update.content.text });
+        this.touchLast();
         if (!s.title) {
           s.title = titleOf(update.content.text); // until the server names the session
         }
@@ -317,6 +341,7 @@ export class TranscriptModel {
           } else {
             children.push({ type: 'thought', text: update.content.text });
           }
+          this.touchTool(parent);
           return;
         }
         const last = s.entries[s.entries.length - 1];
@@ -325,6 +350,7 @@ export class TranscriptModel {
         } else {
           s.entries.push({ type, text: update.content.text });
         }
+        this.touchLast();
         return;
       }
       case 'tool_call': {
@@ -342,6 +368,7 @@ export class TranscriptModel {
         const known = this.tools.get(update.toolCallId);
         if (known) {
           Object.assign(known, { ...entry, output: known.output, diffs: known.diffs });
+          this.touchTool(known);
           return;
         }
         this.tools.set(update.toolCallId, entry);
@@ -375,6 +402,7 @@ export class TranscriptModel {
             entry.output += item.content.text;
           }
         }
+        this.touchTool(entry);
         return;
       }
       case 'plan':
@@ -393,6 +421,22 @@ export class TranscriptModel {
           s.usage.runCost = update.cost.amount;
         }
         return;
+      case 'compaction': {
+        const nested = Boolean(update.parentToolCallId);
+        s.entries.push({
+          type: 'compaction',
+          method: update.method,
+          reason: update.reason ?? 'threshold',
+          tokensBefore: update.tokensBefore,
+          tokensAfter: update.tokensAfter,
+          nested,
+        });
+        this.touchLast();
+        if (!nested) {
+          s.usage.contextUsed = update.tokensAfter; // the meter drops now, not at the next turn
+        }
+        return;
+      }
       case 'session_info_update':
         if (update.title) {
           s.title = update.title;
@@ -412,22 +456,4 @@ export function titleOf(prompt: string): string {
 
 function emptyUsage(): Usage {
   return { contextUsed: 0, contextSize: null, runCost: null, earlierCost: null, totalTokens: 0 };
-}
-
-/** 950 -> "950", 12_345 -> "12.3k", 1_234_567 -> "1.23M". */
-export function formatTokens(n: number): string {
-  if (n < 1000) {
-    return String(n);
-  }
-  if (n < 1_000_000) {
-    return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1).replace(/\.?0+$/, '')}k`;
-  }
-  return `${(n / 1_000_000).toFixed(2).replace(/\.?0+$/, '')}M`;
-}
-
-export function formatCost(usd: number): string {
-  if (usd === 0) {
-    return '$0';
-  }
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }

@@ -7,6 +7,8 @@
 import MarkdownIt from 'markdown-it';
 import type { DiffItem, PlanEntry } from '../protocol';
 import {
+  type AgentEntry,
+  type CompactionEntry,
   type Entry,
   PLAN_ICON,
   type ToolEntry,
@@ -38,6 +40,59 @@ export function escapeHtml(text: string): string {
 
 export function renderMarkdown(text: string): string {
   return markdown.render(text);
+}
+
+/**
+ * A streamed answer as markdown blocks: the text up to its last blank line outside a code
+ * fence is split into blocks rendered once and kept; only the tail after it is rendered
+ * again as it grows. Each frame costs what arrived since the last, not the whole answer.
+ */
+interface Blocks {
+  /** Characters of the text already split into `html` blocks. */
+  cut: number;
+  /** Where the scan for the next cut resumes, and whether it is inside a code fence there. */
+  scanned: number;
+  fence: boolean;
+  html: string[];
+}
+
+const blocksOf = new WeakMap<AgentEntry, Blocks>();
+
+export function agentBlocks(entry: AgentEntry): { blocks: string[]; tail: string } {
+  let b = blocksOf.get(entry);
+  if (!b || entry.text.length < b.cut) {
+    b = { cut: 0, scanned: 0, fence: false, html: [] };
+    blocksOf.set(entry, b);
+  }
+  const text = entry.text;
+  let cut = b.cut;
+  let at = b.scanned;
+  let fence = b.fence;
+  for (;;) {
+    const end = text.indexOf('\n', at);
+    if (end < 0) {
+      break; // the last line may still grow: scan it again next time
+    }
+    const line = text.slice(at, end);
+    if (/^\s{0,3}(```|~~~)/.test(line)) {
+      fence = !fence;
+    } else if (!fence && line.trim() === '' && at > cut) {
+      // a blank line outside a fence: everything before it is a finished block
+      b.html.push(renderMarkdown(text.slice(cut, at)));
+      cut = end + 1;
+    }
+    at = end + 1;
+  }
+  b.cut = cut;
+  b.scanned = at;
+  b.fence = fence;
+  return { blocks: b.html, tail: renderMarkdown(text.slice(cut)) };
+}
+
+function renderAgent(entry: AgentEntry): string {
+  const { blocks, tail } = agentBlocks(entry);
+  const stable = blocks.map((html) => `<div class="md-block">${html}</div>`).join('');
+  return `<div class="entry agent markdown"><div class="md-blocks">${stable}</div><div class="md-tail">${tail}</div></div>`;
 }
 
 function icon(name: string, extra = ''): string {
@@ -125,7 +180,22 @@ function renderTool(tool: ToolEntry): string {
   return parts.join('');
 }
 
-function renderEntry(entry: Entry, index: number): string {
+const COMPACTED: Record<string, string> = {
+  snip: 'old tool outputs removed',
+  summarize: 'older turns summarized',
+  clear: 'conversation cleared',
+};
+
+/** "Context compacted: older turns summarized, 3.9k → 2k tokens" */
+export function compactionLine(entry: CompactionEntry): string {
+  const what = COMPACTED[entry.method] ?? entry.method;
+  const why = entry.reason === 'overflow' ? " (the server's context overflowed)" : '';
+  const who = entry.nested ? 'Sub-agent context compacted' : 'Context compacted';
+  return `${who}: ${what}${why}, ${formatTokens(entry.tokensBefore)} → ${formatTokens(entry.tokensAfter)} tokens`;
+}
+
+/** One entry: always a single root element (the page swaps entries by position). */
+export function renderEntry(entry: Entry, index: number): string {
   switch (entry.type) {
     case 'user': {
       // The server appends the editor context to the prompt: show it quieter, folded.
@@ -139,7 +209,7 @@ function renderEntry(entry: Entry, index: number): string {
       return `<div class="entry user">${icon('account')}<div class="text">${escapeHtml(prompt)}${context}</div></div>`;
     }
     case 'agent':
-      return `<div class="entry agent markdown">${renderMarkdown(entry.text)}</div>`;
+      return renderAgent(entry);
     case 'thought':
       return (
         `<details class="entry thought" data-key="thought:${index}"><summary>${icon('lightbulb')} Thinking</summary>` +
@@ -147,6 +217,8 @@ function renderEntry(entry: Entry, index: number): string {
       );
     case 'tool':
       return `<div class="entry">${renderTool(entry)}</div>`;
+    case 'compaction':
+      return `<div class="entry note compaction">${icon('fold')} <span>${escapeHtml(compactionLine(entry))}</span></div>`;
     case 'note': {
       const name = entry.level === 'error' ? 'error' : entry.level === 'warning' ? 'warning' : 'info';
       return `<div class="entry note ${entry.level}">${icon(name)} <span>${escapeHtml(entry.text)}</span></div>`;
@@ -186,12 +258,65 @@ export function usageLine(state: TranscriptState): string {
   return parts.join(' · ');
 }
 
-export function renderTranscript(state: TranscriptState): string {
-  const body = state.entries.map(renderEntry).join('\n');
+/** The title and the plan, above the entries. */
+export function renderHead(state: TranscriptState): string {
+  const title = state.title ? `<h2 class="session-title">${escapeHtml(state.title)}</h2>` : '';
+  return `${title}${renderPlan(state.plan)}`;
+}
+
+/** Below the entries: working…, the empty hint, the usage line. */
+export function renderFoot(state: TranscriptState): string {
   const usage = usageLine(state);
   const running = state.running ? `<div class="running">${icon('loading~spin')} Working…</div>` : '';
   const empty = state.entries.length ? '' : '<p class="empty">Ask the agent something: run <b>Agent: Ask…</b>.</p>';
-  const title = state.title ? `<h2 class="session-title">${escapeHtml(state.title)}</h2>` : '';
   const footer = usage ? `<footer class="usage">${icon('dashboard')} ${escapeHtml(usage)}</footer>` : '';
-  return `${title}${renderPlan(state.plan)}<div class="entries">${body}</div>${running}${empty}${footer}`;
+  return `${running}${empty}${footer}`;
+}
+
+/** The whole page (a first render, a reset, another session); updates then patch it. */
+export function renderTranscript(state: TranscriptState): string {
+  const body = state.entries.map(renderEntry).join('');
+  return (
+    `<div class="head">${renderHead(state)}</div><div class="entries">${body}</div>` +
+    `<div class="foot">${renderFoot(state)}</div>`
+  );
+}
+
+/** A patch for the page: the head and foot, and only the entries that changed. */
+export interface TranscriptPatch {
+  type: 'patch';
+  head: string;
+  foot: string;
+  /**
+   * Entries to replace (index < shown) or append (in order, index = shown count); a growing
+   * answer the page has already gets only its new blocks (`from` = how many it has) and tail.
+   */
+  entries: Array<EntryPatch>;
+}
+
+export type EntryPatch =
+  | { index: number; html: string }
+  | { index: number; from: number; blocks: string[]; tail: string };
+
+/**
+ * `sent` maps an answer's entry index to the blocks the page has of it (updated here); a
+ * caller that sends the whole page again clears it.
+ */
+export function renderPatch(state: TranscriptState, changed: number[], sent?: Map<number, number>): TranscriptPatch {
+  const entries = changed
+    .filter((i) => i < state.entries.length)
+    .map((index): EntryPatch => {
+      const entry = state.entries[index]!;
+      if (entry.type !== 'agent' || !sent) {
+        return { index, html: renderEntry(entry, index) };
+      }
+      const { blocks, tail } = agentBlocks(entry);
+      const from = sent.get(index);
+      sent.set(index, blocks.length);
+      if (from === undefined || from > blocks.length) {
+        return { index, html: renderEntry(entry, index) };
+      }
+      return { index, from, blocks: blocks.slice(from), tail };
+    });
+  return { type: 'patch', head: renderHead(state), foot: renderFoot(state), entries };
 }

@@ -1,17 +1,21 @@
 /**
  * The transcript as a webview view. The extension renders HTML (render.ts) and posts it;
- * the page only swaps it in, keeps expanded tool calls expanded, follows the bottom, and
- * sends clicks back (diffs, file locations).
+ * the page swaps it in, keeps expanded tool calls expanded, follows the bottom, and sends
+ * clicks back (diffs, file locations).
+ *
+ * Never a full re-render per update: changes are gathered for a frame (FRAME_MS), then one
+ * message carries only the entries that changed (a patch); the whole page is sent only for
+ * a first render, a reset (a session load) or another session.
  */
 
 import * as vscode from 'vscode';
 import type { AgentController } from '../controller';
 import type { DiffDocuments } from '../diffs';
 import type { TranscriptModel } from './model';
-import { renderTranscript } from './render';
+import { agentBlocks, renderPatch, renderTranscript } from './render';
 
 export const VIEW_ID = 'lspAgent.transcript';
-const FRAME_MS = 50;
+export const FRAME_MS = 16;
 
 type FromPage =
   | { type: 'ready' }
@@ -24,6 +28,8 @@ export class TranscriptView implements vscode.WebviewViewProvider {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastRendered = -1;
   private lastModel: TranscriptModel | undefined;
+  /** The page's answer blocks per entry index (renderPatch sends only the new ones). */
+  private sent = new Map<number, number>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -82,10 +88,22 @@ export class TranscriptView implements vscode.WebviewViewProvider {
     if (!force && model === this.lastModel && revision === this.lastRendered) {
       return;
     }
+    const same = model !== undefined && model === this.lastModel;
     this.lastModel = model;
     this.lastRendered = revision;
-    const html = model ? renderTranscript(model.state) : emptyPage(this.controller.connected);
     this.view.description = model?.state.title || undefined;
+    const changes = model?.takeChanges();
+    if (same && !force && changes && !changes.full) {
+      void this.view.webview.postMessage(renderPatch(model.state, changes.entries, this.sent));
+      return;
+    }
+    this.sent = new Map();
+    model?.state.entries.forEach((entry, index) => {
+      if (entry.type === 'agent') {
+        this.sent.set(index, agentBlocks(entry).blocks.length);
+      }
+    });
+    const html = model ? renderTranscript(model.state) : emptyPage(this.controller.connected);
     void this.view.webview.postMessage({ type: 'render', html });
   }
 

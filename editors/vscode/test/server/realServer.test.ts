@@ -117,6 +117,29 @@ describe.skipIf(!SERVER_COMMAND)('the real server over stdio', () => {
     expect(a.messages.filter((m) => m.type === 1)).toEqual([]);
   });
 
+  it('shows a compaction when the conversation outgrows a small window, and the meter drops', async () => {
+    const long = 'the answer is long. '.repeat(700); // ~1.9k tokens: two outgrow a 4k window
+    model = await startModelServer(dir.path, [
+      { builder: 'text_reply', text: long, chunk_size: 400 },
+      { builder: 'text_reply', text: '- the user asked for an explanation' }, // the summary
+      { builder: 'text_reply', text: 'Nothing more.' },
+    ]);
+    await agent.setSettings({ ...USER_SETTINGS, 'model.baseUrl': model.baseUrl, 'model.contextWindow': 4000 });
+    await agent.controller.prompt('explain everything');
+    const session = agent.controller.current!;
+    await agent.controller.prompt('and now?');
+    const compaction = agent.updates.map((u) => u.update).find((u) => u.sessionUpdate === 'compaction');
+    expect(compaction).toMatchObject({ sessionUpdate: 'compaction', method: 'summarize', reason: 'threshold' });
+    const entry = session.state.entries.find((e) => e.type === 'compaction');
+    expect(entry).toMatchObject({ type: 'compaction', nested: false });
+    if (entry?.type !== 'compaction') {
+      throw new Error('no compaction entry');
+    }
+    expect(entry.tokensBefore).toBeGreaterThan(entry.tokensAfter);
+    expect(session.state.usage.contextUsed).toBeLessThan(entry.tokensBefore); // the meter followed
+    expect(renderTranscript(session.state)).toContain('Context compacted: older turns summarized');
+  });
+
   it('streams the answer of a prompt with gapless seq', async () => {
     const text = 'Hello from the fake model! The add function subtracts; that is a bug.';
     const a = await start([{ builder: 'text_reply', text, chunk_size: 3 }]);
