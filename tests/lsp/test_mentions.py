@@ -142,7 +142,8 @@ async def test_no_problems_and_many_problems(agent: AgentClient) -> None:
     sent, _ = await ask(agent, [{"type": "text", "text": "@problems"}, problems()])
     assert "Problems (the editor's diagnostics: 0 in 0 file(s)): none." in sent
     many = [diag(i % 10, f"p{i} " + "x" * 2000) for i in range(500)]
-    sent, _ = await ask(agent, [{"type": "text", "text": "@problems"}, problems((agent.uri("a.py"), many))])
+    prompt = [{"type": "text", "text": "@problems"}, problems((agent.uri("a.py"), many))]
+    sent, _ = await ask(agent, prompt)
     assert "[only the first 200 are listed]" in sent
     assert "p199 " in sent and "p200 " not in sent
     assert len(sent) < 200 * 600
