@@ -42,6 +42,9 @@ M.CLIENT_CAPABILITIES = {
   languageFeatures = true, -- agent/languageFeature, from the other attached language servers
 }
 
+-- the embedded resource that carries the editor's diagnostics (@problems)
+M.PROBLEMS_URI = 'lsp-agent:problems'
+
 -- server-defined JSON-RPC error: the session already runs a prompt
 M.SESSION_BUSY = -32002
 
