@@ -161,6 +161,10 @@ async def inline_edit(
     except ValueError as e:
         raise PromptProblem(f"inlineEdit.range: {e}") from None
     selected = "\n".join(lines_of(doc.text)[first - 1 : last])
+    if len(selected) > FILE_CAP:
+        selected = (
+            selected[:FILE_CAP] + f"\n[… truncated at {FILE_CAP} characters: read_file the rest]"
+        )
     label = f"{shown}:{first}-{last}" if last != first else f"{shown}:{first}"
     text = "\n\n".join(
         [

@@ -14,7 +14,6 @@ from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_repl
 from tests.lsp.harness import AgentClient, tool_names, tool_results
 
 TEN = "".join(f"line {i}\n" for i in range(1, 11))
-FOUR_TO_SIX = "line 4\nline 5\nline 6"
 BACKWARDS = {"start": {"line": 5, "character": 0}, "end": {"line": 2, "character": 0}}
 
 
