@@ -24,6 +24,20 @@ _MENTION = re.compile(
 )
 
 
+# A URI's line range: `#L10-20` (GitHub's spelling), `#L10:20` (Zed's), `#L10`.
+_FRAGMENT = re.compile(r"L(\d{1,9})(?:[-:,]L?(\d{1,9}))?")
+
+
+def line_fragment(uri: str) -> tuple[str, tuple[int, int] | None]:
+    """A URI without its fragment, and the lines a `#L10-20` fragment names (1-based)."""
+    base, _, fragment = uri.partition("#")
+    found = _FRAGMENT.fullmatch(fragment)
+    if not found:
+        return base, None
+    start = int(found[1])
+    return base, (start, int(found[2]) if found[2] else start)
+
+
 @dataclass
 class Expanded:
     text: str

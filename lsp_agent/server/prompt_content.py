@@ -11,13 +11,12 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lsp_agent.agent.edit_scope import EditScope, lines_of
-from lsp_agent.agent.mentions import FILE_CAP, attachment, mention
+from lsp_agent.agent.mentions import FILE_CAP, attachment, line_fragment, mention
 from lsp_agent.server import protocol as p
 from lsp_agent.server.editor_context import describe_diagnostics
 from lsp_agent.server.uris import NotAFileUri, uri_to_path
@@ -25,7 +24,6 @@ from lsp_agent.workspace import Workspace, WorkspaceError
 
 MAX_PROBLEMS = 200
 MESSAGE_CAP = 500  # characters of one diagnostic's message
-_FRAGMENT = re.compile(r"L(\d{1,9})(?:[-:,]L?(\d{1,9}))?")
 
 
 class PromptProblem(ValueError):
@@ -54,16 +52,6 @@ def prompt_text(prompt: list[p.ContentBlock] | str, workspace: Workspace) -> str
     return "\n".join(parts)
 
 
-def _split(uri: str) -> tuple[str, tuple[int, int] | None]:
-    """A URI and the lines its `#L10-20` fragment names (None: no such fragment)."""
-    base, _, fragment = uri.partition("#")
-    found = _FRAGMENT.fullmatch(fragment)
-    if not found:
-        return base, None
-    start = int(found[1])
-    return base, (start, int(found[2]) if found[2] else start)
-
-
 def _workspace_path(uri: str, workspace: Workspace) -> Path | None:
     try:
         return workspace.resolve(str(uri_to_path(uri) if uri.startswith("file:") else uri))
@@ -72,7 +60,7 @@ def _workspace_path(uri: str, workspace: Workspace) -> Path | None:
 
 
 def _link(block: p.ResourceLinkBlock, workspace: Workspace) -> str:
-    base, lines = _split(block.uri)
+    base, lines = line_fragment(block.uri)
     path = _workspace_path(base, workspace)
     written = mention(workspace.display(path)) if path is not None else None
     if written is None:
@@ -81,7 +69,7 @@ def _link(block: p.ResourceLinkBlock, workspace: Workspace) -> str:
 
 
 def _embedded(resource: p.TextResource, workspace: Workspace) -> str:
-    base, lines = _split(resource.uri)
+    base, lines = line_fragment(resource.uri)
     path = _workspace_path(base, workspace)
     name = workspace.display(path) if path is not None else resource.uri
     text = resource.text
