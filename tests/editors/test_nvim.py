@@ -431,6 +431,7 @@ def test_problems_and_selection_mentions_and_their_completion(
     assert "Problems (the editor's diagnostics: 1 in 1 file(s)):" in sent
     assert "app.py:\n- line 2, column 12: error: subtracts [test-linter]" in sent
     assert "app.py:2-2 (the user's selection):\n```\n    return a - b\n```" in sent
+    assert "Selected lines" not in sent  # the context does not repeat it
     warned = [n["msg"] for n in result["notifications"]]
     assert any("@selection: no lines are selected" in m for m in warned)
     second = last_user_text(model_server.chat_requests[1])

@@ -179,6 +179,9 @@ export class AgentCommands implements CommandRouter {
     for (const note of mentioned.notes) {
       void vscode.window.showWarningMessage(`lsp-agent: ${note}`);
     }
+    if (mentioned.selection && context) {
+      delete context.range; // @selection carries it
+    }
     await this.send(mentioned.prompt, context);
   }
 

@@ -50,12 +50,15 @@ export interface Mentioned {
   prompt: string | ContentBlock[];
   /** What could not be attached, for a warning. */
   notes: string[];
+  /** The selection went as `@selection`: the context need not repeat it. */
+  selection: boolean;
 }
 
 /** The prompt with `@problems` and `@selection` attached as embedded resources. */
 export function withEditorMentions(text: string, editor: vscode.TextEditor | undefined): Mentioned {
   const blocks: ContentBlock[] = [];
   const notes: string[] = [];
+  let selection = false;
   if (PROBLEMS.test(text)) {
     const resource = { uri: PROBLEMS_URI, mimeType: 'application/json', text: JSON.stringify(currentProblems()) };
     blocks.push({ type: 'resource', resource });
@@ -64,11 +67,12 @@ export function withEditorMentions(text: string, editor: vscode.TextEditor | und
     const selected = selectedLines(editor);
     if (selected) {
       blocks.push({ type: 'resource', resource: { uri: `${selected.uri}#L${selected.first}-${selected.last}`, text: selected.text } });
+      selection = true;
     } else {
       notes.push('@selection: no text is selected in a file editor, so none is attached.');
     }
   }
-  return { prompt: blocks.length ? [{ type: 'text', text }, ...blocks] : text, notes };
+  return { prompt: blocks.length ? [{ type: 'text', text }, ...blocks] : text, notes, selection };
 }
 
 /** The active editor's selection as an inline edit's range (undefined: nothing selected). */

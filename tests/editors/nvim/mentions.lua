@@ -21,7 +21,7 @@ H.run(function()
   H.result.ranged = cmdline('AgentAsk fix @app.py:')
   H.result.typed = cmdline('AgentAsk fix @app.py:1-2')
   H.result.half = cmdline('AgentAsk fix @app.py:1-')
-  vim.cmd('AgentAsk fix @problems in @selection')
+  vim.cmd("'<,'>AgentAsk fix @problems in @selection")
   local s = H.wait_run_end()
   H.result.stop_reason = s.last_result and s.last_result.stopReason
   -- in a buffer with no selection: a warning, and the prompt goes without it

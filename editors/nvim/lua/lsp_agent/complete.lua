@@ -50,7 +50,8 @@ local function ranges(path, typed)
   if bufnr > 0 then
     local s = require('lsp_agent.mentions').selected(bufnr)
     if s then
-      table.insert(out, s.first == s.last and ('%s:%d'):format(spelled, s.first) or ('%s:%d-%d'):format(spelled, s.first, s.last))
+      local lines = s.first == s.last and tostring(s.first) or ('%d-%d'):format(s.first, s.last)
+      table.insert(out, spelled .. ':' .. lines)
     end
   end
   local whole = typed:match('^[1-9]%d*$') or typed:match('^[1-9]%d*%-[1-9]%d*$')

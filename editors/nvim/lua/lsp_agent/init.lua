@@ -90,7 +90,10 @@ function M.ask(opts)
     end
     client_mod.with_client(bufnr, function(client)
       local ctx = context(client, bufnr, opts.range)
-      local prompt, notes = require('lsp_agent.mentions').prompt(text, bufnr, opts.range, client.offset_encoding)
+      local prompt, notes, selection = require('lsp_agent.mentions').prompt(text, bufnr, opts.range, client.offset_encoding)
+      if selection and ctx then
+        ctx.range = nil -- @selection carries it
+      end
       for _, note in ipairs(notes) do
         util.notify(note, vim.log.levels.WARN)
       end

@@ -12,12 +12,8 @@ local MAX_PROBLEMS = 500 -- the server lists 200; a few more let it say how many
 
 local function mentioned(text, name)
   -- after a space or at the start (not an e-mail address), before a space or punctuation
-  for _, pattern in ipairs({ '^@' .. name .. '$', '^@' .. name .. '[%s%.,;:!?)]', '%s@' .. name .. '$', '%s@' .. name .. '[%s%.,;:!?)]' }) do
-    if text:find(pattern) then
-      return true
-    end
-  end
-  return false
+  local padded = ' ' .. text .. ' '
+  return padded:find('%s@' .. name .. '[%s%.,;:!?)]') ~= nil
 end
 
 --- The lines a range covers, else those of the last visual selection in the buffer.
@@ -69,9 +65,9 @@ end
 
 --- The prompt with @problems and @selection attached: a string, or content blocks; and notes
 --- on what could not be attached.
----@return string|table prompt, string[] notes
+---@return string|table prompt, string[] notes, boolean selection (attached as @selection)
 function M.prompt(text, bufnr, range, encoding)
-  local blocks, notes = {}, {}
+  local blocks, notes, selection = {}, {}, false
   if mentioned(text, 'problems') then
     local problems = M.problems(encoding)
     local json = #problems > 0 and vim.json.encode(problems) or '[]'
@@ -87,14 +83,15 @@ function M.prompt(text, bufnr, range, encoding)
         type = 'resource',
         resource = { uri = ('%s#L%d-%d'):format(s.uri, s.first, s.last), text = s.text },
       })
+      selection = true
     else
       table.insert(notes, '@selection: no lines are selected in this buffer, so none are attached')
     end
   end
   if #blocks == 0 then
-    return text, notes
+    return text, notes, selection
   end
-  return { { type = 'text', text = text }, unpack(blocks) }, notes
+  return { { type = 'text', text = text }, unpack(blocks) }, notes, selection
 end
 
 --- An inline edit's range: whole lines first..last (1-based) of a buffer.

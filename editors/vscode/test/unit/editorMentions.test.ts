@@ -29,7 +29,7 @@ describe('editor mentions', () => {
   beforeEach(() => resetVscodeMock());
 
   it('sends a plain prompt as text', () => {
-    expect(withEditorMentions('fix @a.py please', undefined)).toEqual({ prompt: 'fix @a.py please', notes: [] });
+    expect(withEditorMentions('fix @a.py please', undefined)).toEqual({ prompt: 'fix @a.py please', notes: [], selection: false });
     expect(withEditorMentions('mail me@problems.com', undefined).prompt).toBe('mail me@problems.com');
   });
 
@@ -37,8 +37,9 @@ describe('editor mentions', () => {
     // a selection ending at character 0 of line 3 covers lines 1-2 (0-based 0-1... of 1-based 1-2)
     const chosen = editor([0, 4], [2, 0]);
     expect(selectedLines(chosen)).toEqual({ uri: 'file:///ws/a.py', first: 1, last: 2, text: 'def f():\n    return 1' });
-    const { prompt, notes } = withEditorMentions('explain @selection.', chosen);
+    const { prompt, notes, selection } = withEditorMentions('explain @selection.', chosen);
     expect(notes).toEqual([]);
+    expect(selection).toBe(true);
     expect(prompt).toEqual([
       { type: 'text', text: 'explain @selection.' },
       { type: 'resource', resource: { uri: 'file:///ws/a.py#L1-2', text: 'def f():\n    return 1' } },

@@ -209,7 +209,8 @@ describe('commands', () => {
     expect(box.value).toBe('fix @selection and @problems ');
     box.enter();
     await asked;
-    const params = sent.find(([m]) => m === 'agent/session/prompt')?.[1] as { prompt: unknown };
+    const params = sent.find(([m]) => m === 'agent/session/prompt')?.[1] as { prompt: unknown; context: unknown };
+    expect(params.context).toEqual({ textDocument: { uri: 'file:///ws/app.py', version: 7 } }); // the range went as @selection
     expect(params.prompt).toEqual([
       { type: 'text', text: 'fix @selection and @problems' },
       { type: 'resource', resource: { uri: 'lsp-agent:problems', mimeType: 'application/json', text: '[]' } },
