@@ -5,7 +5,8 @@ runs some groups (ids as in the table); `--quick` takes fewer samples; `--write`
 RESULTS.md even for a partial or quick run. `python -m bench local` measures the local
 provider on a real model, `python -m bench compare` runs lsp-agent side by side with
 other agents, and `python -m bench langserver` measures the language-server tools; each
-rewrites only its own section of RESULTS.md.
+rewrites only its own section of RESULTS.md; `python -m bench profile` profiles a
+many-turn run.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "compare": ("Side by side with other agents", "bench.compare"),
     "hostile": ("Hostile input (issue 11)", "bench.hostile"),
     "langserver": ("Language servers", "bench.langserver"),
+    "profile": ("Where a turn's CPU goes (issue 16)", "bench.turn_profile"),
 }
 
 

@@ -190,4 +190,13 @@ def rows(samples: dict[tuple[str, int, int], list[float]], systems: list[str]) -
             ratio <= 1.1,
         )
     )
+    agents = [s for s in systems if s not in ("lsp-agent", "reference")]
+    for label, figure in (("start + one request", start), ("marginal CPU per turn", per_turn)):
+        if agents:  # the agents a user would pick instead: the fastest of them
+            best = min(agents, key=lambda s: figure[s])
+            ratio = figure["lsp-agent"] / figure[best]
+            out.append(
+                Row("C", f"{label}: lsp-agent / fastest peer ({best})", f"{ratio:.2f}×",
+                    "< 1×", ratio < 1)
+            )  # fmt: skip
     return out

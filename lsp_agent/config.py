@@ -17,6 +17,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 PermissionMode = Literal["read-only", "ask", "accept-edits", "auto"]
+# How agent edits reach a file: "auto" as the permission mode allows; "hunks" / "file": the
+# user reviews each edit (per hunk, or the whole file) before anything is written.
+ReviewMode = Literal["auto", "hunks", "file"]
 # Each mode's name and what it means, for pickers (ACP modes, the editors' mode switch).
 MODES: dict[PermissionMode, tuple[str, str]] = {
     "read-only": ("Read only", "Reads and searches; no edits, no commands."),
@@ -162,6 +165,17 @@ class EditorSettings(_Group):
         gt=0,
         description="Longest wait for the editor to answer one workspace/applyEdit; then the "
         "edit is withdrawn and the tool call fails.",
+    )
+    review: ReviewMode = Field(
+        "auto",
+        description="'auto': an edit lands once the permission mode allows it; 'hunks' / "
+        "'file': each agent edit is shown as a diff first and only what the user accepts "
+        "(per hunk, or the whole file) is written. Also a per-session switch.",
+    )
+    review_timeout_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Longest wait for the user to answer one review; then it counts as rejected.",
     )
 
 

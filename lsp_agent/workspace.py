@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import os
 import stat
@@ -35,6 +36,10 @@ class StaleDocument(WorkspaceError):
     """The document changed between reading and writing (the editor refused the edit)."""
 
 
+class EditRejected(WorkspaceError):
+    """The user rejected the whole edit in a review: nothing was written."""
+
+
 class FileTooLarge(WorkspaceError):
     """The file is too big to read whole; callers may page through it instead."""
 
@@ -51,6 +56,28 @@ class Document:
     eol: str = "\n"  # what the file uses, restored on write
     version: int | None = None  # the editor's buffer version; None for disk
     exists: bool = True
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a reviewed write put in the file, and what the model is told about it."""
+
+    text: str  # the text written ("\n" endings): new_text, or the accepted part of it
+    note: str  # which parts the user accepted and rejected
+
+
+@dataclass(frozen=True)
+class EditCall:
+    """The tool call an edit belongs to, for a workspace that has the user review it."""
+
+    tool_call_id: str
+    title: str
+
+
+# Set by the tool runner while a tool runs; a write outside a tool call (undo) is not one.
+EDIT_CALL: contextvars.ContextVar[EditCall | None] = contextvars.ContextVar(
+    "EDIT_CALL", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -92,10 +119,17 @@ class Workspace(Protocol):
         """The current text (an open buffer wins over disk); a missing file has exists=False."""
         ...
 
-    async def write(self, before: Document, new_text: str, *, label: str) -> None:
+    @property
+    def reviews_edits(self) -> bool:
+        """Does the user review each edit of a tool call before it is written? Then that
+        review is the permission question (a deny rule still denies first)."""
+        ...
+
+    async def write(self, before: Document, new_text: str, *, label: str) -> Written | None:
         """Replace the text of `before` with new_text ("\n" endings; `before.eol` is restored).
 
-        Raises StaleDocument when the text changed since `before` was read.
+        Raises StaleDocument when the text changed since `before` was read, EditRejected
+        when the user rejected all of it. A reviewed write returns what it wrote.
         """
         ...
 
@@ -271,8 +305,13 @@ class DiskWorkspace:
         text, eol = decode_text(data, shown)
         return Document(path=path, text=text, eol=eol)
 
-    async def write(self, before: Document, new_text: str, *, label: str) -> None:
+    @property
+    def reviews_edits(self) -> bool:
+        return False
+
+    async def write(self, before: Document, new_text: str, *, label: str) -> Written | None:
         await asyncio.to_thread(self._write, before, new_text)
+        return None
 
     def _write(self, before: Document, new_text: str) -> None:
         path, shown = before.path, self.display(before.path)

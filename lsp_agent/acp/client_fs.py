@@ -80,7 +80,7 @@ class ClientWorkspace(DiskWorkspace):
         if not self._client_writes:
             await super().write(before, new_text, label=label)
             self.views.pop(before.path, None)
-            return
+            return None
         current = await self.read(before.path)
         if current.exists != before.exists or current.text != before.text:
             raise StaleDocument(

@@ -48,7 +48,10 @@ class Budget:
         `streaming_tokens`: output of a stream still running, estimated (its usage comes at
         its end, if ever), so a stream that never ends is held to the budget too."""
         lim, u = self.limits, self.usage
-        if streaming_tokens:
+        if streaming_tokens:  # per streamed chunk: only the limits a chunk can reach
+            reachable = (lim.max_output_tokens, lim.max_tokens, lim.max_cost_usd, lim.timeout_s)
+            if all(limit is None for limit in reachable):
+                return None
             u = u + Usage(completion_tokens=streaming_tokens)
         checks = [
             ("maxModelCalls", lim.max_model_calls, self.model_calls),

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lsp_agent.workspace import DirEntry, Document, GrepMatch, Workspace, WorkspaceError
+from lsp_agent.workspace import (
+    DirEntry,
+    Document,
+    GrepMatch,
+    Workspace,
+    WorkspaceError,
+    Written,
+)
 
 if TYPE_CHECKING:
     from lsp_agent.tools.base import ToolSet
@@ -150,9 +157,13 @@ class ScopedWorkspace:
         old = before.text if before.exists else ""
         self.scope.check(before.path, old, new_text, self.display(before.path))
 
-    async def write(self, before: Document, new_text: str, *, label: str) -> None:
-        self.check(before, new_text)
-        await self.inner.write(before, new_text, label=label)
+    @property
+    def reviews_edits(self) -> bool:
+        return self.inner.reviews_edits
+
+    async def write(self, before: Document, new_text: str, *, label: str) -> Written | None:
+        self.check(before, new_text)  # a reviewed edit lands some of these hunks: still inside
+        return await self.inner.write(before, new_text, label=label)
 
     async def delete(self, path: Path) -> None:
         shown = self.display(path)

@@ -28,7 +28,7 @@ from lsp_agent.agent.session import (
 )
 from lsp_agent.agent.session import prompt as run_session
 from lsp_agent.agent.undo import UndoResult, undo
-from lsp_agent.config import McpServer, PermissionMode, Settings
+from lsp_agent.config import McpServer, PermissionMode, ReviewMode, Settings
 from lsp_agent.langserver import LangServers, LanguageSources, with_langservers
 from lsp_agent.mcp.manager import McpManager, with_mcp
 from lsp_agent.model.client import ModelClient
@@ -81,17 +81,20 @@ class SessionConfig:
 
     mode: PermissionMode | None = None
     model: str | None = None
+    review: ReviewMode | None = None
 
     def stored(self) -> dict[str, str]:
-        return {k: v for k, v in (("mode", self.mode), ("model", self.model)) if v is not None}
+        pairs = (("mode", self.mode), ("model", self.model), ("review", self.review))
+        return {k: v for k, v in pairs if v is not None}
 
     @classmethod
     def restore(cls, stored: dict[str, Any]) -> SessionConfig:
         """Stored choices, each kept only if still valid (a bad row never breaks a load)."""
-        mode, model = stored.get("mode"), stored.get("model")
+        mode, model, review = stored.get("mode"), stored.get("model"), stored.get("review")
         return cls(
             mode=mode if mode in get_args(PermissionMode) else None,
             model=model if isinstance(model, str) and model else None,
+            review=review if review in get_args(ReviewMode) else None,
         )
 
     def apply(self, settings: Settings) -> Settings:
@@ -101,6 +104,9 @@ class SessionConfig:
         if self.model is not None:
             model = settings.model.model_copy(update={"name": self.model})
             settings = settings.model_copy(update={"model": model})
+        if self.review is not None:
+            editor = settings.editor.model_copy(update={"review": self.review})
+            settings = settings.model_copy(update={"editor": editor})
         return settings
 
 
@@ -241,13 +247,20 @@ class SessionService:
         self._sequencers.pop(session_id, None)
 
     async def set_config(
-        self, live: LiveSession, *, mode: PermissionMode | None = None, model: str | None = None
+        self,
+        live: LiveSession,
+        *,
+        mode: PermissionMode | None = None,
+        model: str | None = None,
+        review: ReviewMode | None = None,
     ) -> SessionConfig:
         """Change a session's choices and store them, so a restarted process keeps them."""
         if mode is not None:
             live.config.mode = mode
         if model is not None:
             live.config.model = model
+        if review is not None:
+            live.config.review = review
         await self.require_store().save_config(live.id, live.config.stored())
         return live.config
 

@@ -84,6 +84,7 @@ class TokenCounter:
         self._ids: list[int] = []
         self._sums: list[int] = []
         self._tools_key: tuple[int, ...] | None = None
+        self._tools_list: list[dict[str, Any]] | None = None
         self._tools_count = 0
         self.exact_tools = False
 
@@ -115,7 +116,10 @@ class TokenCounter:
 
     def tools(self, specs: list[dict[str, Any]]) -> int:
         """Tool definitions cost thousands of tokens; the same specs are counted once."""
+        if specs is self._tools_list and self.exact_tools == self.exact:
+            return self._tools_count  # the run's list, as every turn passes it
         key = tuple(id(s) for s in specs)  # specs are built once per tool (Tool.spec)
+        self._tools_list = specs
         if self._tools_key != key or self.exact_tools != self.exact:
             self._tools_key, self.exact_tools = key, self.exact
             self._tools_count = self.text(json.dumps(specs, separators=(",", ":"))) if specs else 0
@@ -127,17 +131,21 @@ class TokenCounter:
         return math.ceil(raw * self.scale)
 
     def messages(self, messages: list[Message]) -> int:
-        """The messages' raw count: the longest prefix already counted costs nothing."""
+        """The messages' raw count: the longest prefix already counted costs nothing. The
+        prefix is compared by identity in C (list of ids), and what was counted is kept
+        and extended in place, so a long session costs little more per turn."""
         ids = list(map(id, messages))
         known = min(len(ids), len(self._ids))
         if ids[:known] != self._ids[:known]:  # a compaction replaced some: recount from there
             known = next(i for i, (a, b) in enumerate(zip(ids, self._ids, strict=False)) if a != b)
-        sums = self._sums[:known]
-        total = sums[-1] if sums else 0
+        if known < len(self._ids):
+            del self._counted[known:], self._ids[known:], self._sums[known:]
+        total = self._sums[-1] if self._sums else 0
         for m in messages[known:]:
             total += self.message(m)
-            sums.append(total)
-        self._counted, self._ids, self._sums = list(messages), ids, sums
+            self._counted.append(m)
+            self._sums.append(total)
+        self._ids = ids
         return total
 
     def calibrate(self, messages: list[Message], specs: list[dict[str, Any]], actual: int) -> None:

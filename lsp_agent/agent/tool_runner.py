@@ -30,7 +30,14 @@ from lsp_agent.secrets import known_secrets, redactor
 from lsp_agent.store.redact import Redactor
 from lsp_agent.tools.base import Delegate, Tool, ToolContext, ToolError, ToolResult, ToolSet
 from lsp_agent.tools.text import truncate
-from lsp_agent.workspace import Workspace, WorkspaceError, rule_name
+from lsp_agent.workspace import (
+    EDIT_CALL,
+    EditCall,
+    EditRejected,
+    Workspace,
+    WorkspaceError,
+    rule_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +130,27 @@ class ToolRunner:
                 relative_path=self._resolved(tool, args),
                 destructive=getattr(tool, "is_destructive", False),
             )
-            verdict = await self.permissions.check(request)
-            if verdict.allowed and not verdict.asked and pre.decision == "ask":
+            # Built-in edits (they have a preview) write only through the workspace: when it
+            # has the user review them, that review is the question.
+            reviewed = tool.kind == "edit" and tool.preview is not None
+            reviewed = reviewed and self.workspace.reviews_edits
+            verdict = await self.permissions.check(request, reviewed=reviewed)
+            if verdict.allowed and not verdict.asked and pre.decision == "ask" and not reviewed:
                 verdict = await self.permissions.ask(request, f"a PreToolUse hook: {pre.reason}")
             if not verdict.allowed:
                 return self._finish(call, "denied", verdict.reason)
             ctx.approved = diff
             ctx.user_approved = verdict.asked
             self.emit(ToolCallProgress(tool_call_id=call.id))
-            result = await tool.run(args, ctx)
-        except (ToolError, WorkspaceError) as e:
-            return self._finish(call, "failed", str(e))
+            token = EDIT_CALL.set(EditCall(request.tool_call_id, request.title))
+            try:
+                result = await tool.run(args, ctx)
+            finally:
+                EDIT_CALL.reset(token)
+        except ToolError as e:
+            return self._finish(call, "denied" if e.denied else "failed", str(e))
+        except WorkspaceError as e:
+            return self._finish(call, "denied" if isinstance(e, EditRejected) else "failed", str(e))
         except Exception as e:  # a bug in a tool: report it, keep the run alive
             log.exception("tool %s crashed", tool.name)
             return self._finish(call, "failed", f"Internal error in {tool.name}: {e!r}")

@@ -19,29 +19,12 @@ from lsprotocol import types as t
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import LanguageServerProtocol
 
+from lsp_agent.langserver.languages import ServerDied
 from lsp_agent.tools.shell import child_env
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_IDS = {
-    ".py": "python",
-    ".pyi": "python",
-    ".ts": "typescript",
-    ".tsx": "typescriptreact",
-    ".js": "javascript",
-    ".jsx": "javascriptreact",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-}
 DEBOUNCE_S = 0.15  # publishDiagnostics often come in bursts: take the last of one
-
-
-def language_of(path: Path) -> str | None:
-    return LANGUAGE_IDS.get(path.suffix.lower())
-
-
-class ServerDied(Exception):
-    """The server's process ended before it answered: it is started again on next use."""
 
 
 class _Protocol(LanguageServerProtocol):

@@ -3,10 +3,9 @@ workspace_symbols, rename, code_actions, apply_code_action and diagnostics."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any
-
-from lsprotocol import types as t
+from typing import TYPE_CHECKING, Any
 
 from lsp_agent.agent.events import Diff
 from lsp_agent.langserver.text import bounded, format_diag
@@ -21,13 +20,22 @@ from lsp_agent.langserver.tools import (
     SymbolsArgs,
     uri_path,
 )
+from lsp_agent.lazy_import import lazy_module
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, tool
 from lsp_agent.tools.files import workspace_errors
+
+if TYPE_CHECKING:
+    from lsprotocol import types as t
+else:
+    t = lazy_module("lsprotocol.types")  # imported when a server is first used
 
 RENAME_RETRIES = 2
 RENAME_SETTLE_S = 2.0  # per file and try: how long a server may take to analyse it
 
-KINDS = {k.value: k.name for k in t.SymbolKind}
+
+@functools.cache
+def kinds() -> dict[int, str]:
+    return {k.value: k.name for k in t.SymbolKind}
 
 
 def _limit(ctx: ToolContext) -> int:
@@ -90,7 +98,7 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
         def walk(items: list[Any], depth: int) -> None:
             for s in items:
                 rng = getattr(s, "selection_range", None) or s.location.range
-                kind = KINDS.get(s.kind, "Symbol")
+                kind = kinds().get(s.kind, "Symbol")
                 rows.append(f"{'  ' * depth}{s.name}  {kind}  line {rng.start.line + 1}")
                 walk(list(getattr(s, "children", None) or []), depth + 1)
 
@@ -112,7 +120,9 @@ def make_tools(lsp: Lsp) -> list[Tool[Any]]:
             if not lsp.inside(ctx, path):
                 continue
             line = loc.range.start.line + 1 if hasattr(loc, "range") else 1
-            rows.append(f"{ctx.workspace.display(path)}:{line}  {s.name}  {KINDS.get(s.kind, '')}")
+            rows.append(
+                f"{ctx.workspace.display(path)}:{line}  {s.name}  {kinds().get(s.kind, '')}"
+            )
         return ToolResult(bounded(rows, _limit(ctx)) or "No symbols match.")
 
     async def plan_rename(args: RenameArgs, ctx: ToolContext) -> list[Any]:

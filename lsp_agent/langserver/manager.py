@@ -73,7 +73,7 @@ class LangServers:
         tools cost tokens on every request, so a workspace without sources is not sent them."""
         import os
 
-        from lsp_agent.langserver.client import LANGUAGE_IDS
+        from lsp_agent.langserver.languages import LANGUAGE_IDS
 
         seen = 0
         for root in self.roots:
@@ -106,7 +106,7 @@ class LangServers:
 
     async def for_path(self, path: Path, capability: str | None = None) -> list[Server]:
         """The running servers for this file's language (started now if needed)."""
-        from lsp_agent.langserver.client import language_of
+        from lsp_agent.langserver.languages import language_of
 
         language = language_of(path)
         if language is None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from lsprotocol import types as t
+if TYPE_CHECKING:  # lsprotocol costs ~0.2 s to import: only once a server starts
+    from lsprotocol import types as t
 
 
 class LanguageSource(Protocol):

@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from lsprotocol import types as t
 from pydantic import BaseModel, Field
 
 from lsp_agent.agent.events import Diff
-from lsp_agent.langserver.client import ServerDied, language_of
+from lsp_agent.langserver.languages import ServerDied, language_of
 from lsp_agent.langserver.source import LanguageSource, LanguageSources
 from lsp_agent.langserver.text import apply_edits, bounded, find_column, format_diag, introduced
+from lsp_agent.lazy_import import lazy_module
 from lsp_agent.sandbox.protected import is_protected
 from lsp_agent.tools.base import Tool, ToolContext, ToolError, ToolResult, ToolSet, tool
 from lsp_agent.tools.files import workspace_errors
 from lsp_agent.tools.text import unified_diff
 from lsp_agent.workspace import Document
+
+if TYPE_CHECKING:
+    from lsprotocol import types as t
+else:
+    t = lazy_module("lsprotocol.types")  # imported when a server is first used
 
 PATH_HELP = "Relative to the workspace root, or absolute inside the workspace."
 LINE_HELP = "1-based line where the symbol is (a line or two off is tolerated)."
@@ -189,13 +194,30 @@ class Lsp:
     ) -> ToolResult:
         paths = [d.path for d, _ in plan]
         before = await self.snapshot(ctx, paths)
+        notes: list[str] = []  # a review's account of each file, when one was asked
+        landed: list[tuple[Document, str]] = []
         for doc, new in plan:
-            with workspace_errors():
-                await ctx.workspace.write(
-                    doc, new, label=f"{name} {ctx.workspace.display(doc.path)}"
-                )
+            label = f"{name} {ctx.workspace.display(doc.path)}"
+            try:
+                with workspace_errors():
+                    written = await ctx.workspace.write(doc, new, label=label)
+            except ToolError as e:
+                if not e.denied:
+                    raise
+                notes.append(str(e))  # rejected in review: the other files go on
+                continue
+            if written is not None:
+                notes.append(f"{ctx.workspace.display(doc.path)}: {written.note}")
+                new = written.text
+            landed.append((doc, new))
+        if not landed:
+            raise ToolError("\n".join(notes), denied=True)
+        plan = landed
+        paths = [d.path for d, _ in plan]
         shown = ", ".join(ctx.workspace.display(p) for p in paths)
         summary = f"Changed {len(paths)} file(s): {shown}."
+        if notes:
+            summary += "\n" + "\n".join(notes)
         summary += await self.check(ctx, paths, before)
         diffs = [
             Diff(

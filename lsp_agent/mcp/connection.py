@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
-from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -20,24 +18,10 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CONNECTION_CLOSED
 
 from lsp_agent.config import McpServer
+from lsp_agent.mcp.env import expand
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # What a stdio server gets besides its declared env: enough to find programs and a home.
 _BASE_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SYSTEMROOT")
-
-
-def expand(value: str, environ: Mapping[str, str]) -> str:
-    """`${VAR}` -> its value now (at launch); an unset variable becomes empty."""
-    return _VAR.sub(lambda m: environ.get(m.group(1), ""), value)
-
-
-def secrets_of(server: McpServer, environ: Mapping[str, str]) -> tuple[str, ...]:
-    """The values `${VAR}` references expand to: redacted wherever output goes."""
-    names = {m for v in (*server.env.values(), *server.headers.values()) for m in _VAR.findall(v)}
-    values = [environ.get(n, "") for n in sorted(names)]
-    # Header values are credentials as a rule (Authorization: Bearer …), even when literal.
-    values += [expand(v, environ) for v in server.headers.values()]
-    return tuple(v for v in values if len(v) >= 4)
 
 
 class Connection:

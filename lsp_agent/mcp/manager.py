@@ -9,12 +9,15 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsp_agent.config import McpServer, McpSettings
-from lsp_agent.mcp.connection import Connection, secrets_of
-from lsp_agent.mcp.tools import McpTool, make_tool
+from lsp_agent.mcp.env import secrets_of
 from lsp_agent.tools.base import ToolSet
+
+if TYPE_CHECKING:  # the MCP SDK costs ~0.3 s to import: only once a server starts
+    from lsp_agent.mcp.connection import Connection
+    from lsp_agent.mcp.tools import McpTool
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ class McpManager:
             if self._started:
                 return
             self._started = True
+            from lsp_agent.mcp.connection import Connection
+
             for name, server in self._servers.items():
                 if not server.enabled:
                     continue
@@ -72,6 +77,8 @@ class McpManager:
     def tools(self) -> list[McpTool]:
         """Every server's tools; of two whose names meet once spelled as function names
         (`a.b` and `a_b`), the first is kept and the second logged, never silently swapped."""
+        from lsp_agent.mcp.tools import make_tool
+
         out: dict[str, McpTool] = {}
         for conn in self._conns.values():
             if conn.error is not None and not conn.tools:

@@ -1,6 +1,10 @@
-"""The model side: an OpenAI-compatible chat-completions client and its wire types."""
+"""The model side: an OpenAI-compatible chat-completions client and its wire types.
 
-from lsp_agent.model.client import ModelClient
+`ModelClient` (and with it httpx) is imported on first use: the wire types are needed by
+commands that never talk to a model."""
+
+from typing import TYPE_CHECKING, Any
+
 from lsp_agent.model.errors import (
     AuthError,
     BadRequest,
@@ -13,6 +17,18 @@ from lsp_agent.model.errors import (
     ServerError,
     StreamCut,
 )
+
+if TYPE_CHECKING:
+    from lsp_agent.model.client import ModelClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ModelClient":
+        from lsp_agent.model.client import ModelClient
+
+        return ModelClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AuthError",

@@ -97,15 +97,18 @@ class HistoryJSON:
         self._joined = ""
 
     def encode(self, messages: list[Any]) -> str:
-        ids = list(map(id, messages))
+        ids = list(map(id, messages))  # compared in C: cheap even for a long session
         n = len(self._ids)
         if n and ids[:n] == self._ids:
-            new = [message_json(m) for m in messages[n:]]
-            joined = ",".join([self._joined, *new]) if new else self._joined
+            new = messages[n:]
+            if new:
+                self._joined = ",".join([self._joined, *map(message_json, new)])
+                self._held.extend(new)
         else:
-            joined = ",".join(message_json(m) for m in messages)
-        self._held, self._ids, self._joined = list(messages), ids, joined
-        return "[" + joined + "]"
+            self._joined = ",".join(map(message_json, messages))
+            self._held = list(messages)
+        self._ids = ids
+        return "[" + self._joined + "]"
 
 
 # --- usage ------------------------------------------------------------------

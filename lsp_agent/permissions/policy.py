@@ -102,11 +102,15 @@ class Permissions:
     def decide(self, request: PermissionRequest) -> Outcome:
         return self._evaluate(request, sandbox.status(self.shell.sandbox)).outcome
 
-    async def check(self, request: PermissionRequest) -> Verdict:
+    async def check(self, request: PermissionRequest, *, reviewed: bool = False) -> Verdict:
+        """`reviewed`: the user reviews this edit before it is written, so that review is
+        the question; a denial still denies (without a review)."""
         state = await self.sandbox() if request.kind == "execute" else None
         ev = self._evaluate(request, state)
         if ev.outcome != "ask":
             return Verdict(ev.outcome == "allow", ev.reason)
+        if reviewed and request.kind == "edit":
+            return Verdict(True, f"{ev.reason}: the user reviews the edit before it is written")
         return await self._ask(request, ev)
 
     async def ask(self, request: PermissionRequest, why: str) -> Verdict:

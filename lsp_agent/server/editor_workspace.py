@@ -8,10 +8,13 @@ import difflib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsp_agent.server.uris import NotAFileUri, path_to_uri, uri_to_path
-from lsp_agent.workspace import DiskWorkspace, Document, StaleDocument
+from lsp_agent.workspace import EDIT_CALL, DiskWorkspace, Document, StaleDocument, Written
+
+if TYPE_CHECKING:
+    from lsp_agent.server.reviewer import Reviewer
 
 ApplyEdit = Callable[[dict[str, Any]], Awaitable[tuple[bool, str | None]]]
 SaveDocuments = Callable[[list[str]], Awaitable[list[str]]]
@@ -47,6 +50,7 @@ class EditorWorkspace(DiskWorkspace):
         position_encoding: str = "utf-16",
         on_late: LateEdit | None = None,
         cwd: Path | None = None,
+        reviewer: Reviewer | None = None,
     ) -> None:
         super().__init__(roots, cwd=cwd)
         self._documents = documents
@@ -54,6 +58,7 @@ class EditorWorkspace(DiskWorkspace):
         self._save = save
         self._encoding = position_encoding
         self._on_late = on_late
+        self.reviewer = reviewer  # editor.review "hunks" / "file": edits are reviewed first
         self.edited_buffers: dict[str, Path] = {}  # uri -> path, edited through the editor
         # Edits the editor has not answered (timed out): no other edit goes to that buffer
         # until it does, so two edits never race for one version.
@@ -75,7 +80,20 @@ class EditorWorkspace(DiskWorkspace):
         text, eol = _normalize(doc.source)
         return Document(path=path, text=text, eol=eol, version=doc.version, exists=True)
 
-    async def write(self, before: Document, new_text: str, *, label: str) -> None:
+    @property
+    def reviews_edits(self) -> bool:
+        return self.reviewer is not None and self.reviewer.interactive
+
+    async def write(self, before: Document, new_text: str, *, label: str) -> Written | None:
+        call = EDIT_CALL.get()
+        if self.reviewer is None or call is None or new_text == before.text:
+            await self.write_text(before, new_text, label=label)
+            return None
+        return await self.reviewer.write(self, before, new_text, label=label, call=call)
+
+    def check_fresh(self, before: Document) -> OpenDocument | None:
+        """The open buffer `before` was read from (None: not open); StaleDocument if it
+        changed, or was closed, since."""
         doc = self.open_document(before.path)
         if doc is None:
             if before.version is not None:
@@ -83,21 +101,42 @@ class EditorWorkspace(DiskWorkspace):
                     f"{self.display(before.path)} was closed in the editor since you read it; "
                     "read it again"
                 )
-            return await super().write(before, new_text, label=label)
-        current, eol = _normalize(doc.source)
+            return None
+        current = _normalize(doc.source)[0]
         if (before.version is not None and doc.version != before.version) or current != before.text:
             raise StaleDocument(
                 f"{self.display(before.path)} changed in the editor since you read it; "
                 "read it again and redo the edit"
             )
-        edit = {
+        return doc
+
+    def current_text(self, path: Path) -> str | None:
+        doc = self.open_document(path)
+        return _normalize(doc.source)[0] if doc is not None else None
+
+    async def write_text(
+        self,
+        before: Document,
+        new_text: str,
+        *,
+        label: str,
+        annotate: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+    ) -> None:
+        """The plain write: the buffer through a versioned workspace/applyEdit, else the
+        disk. `annotate` marks the edits (change annotations) and returns the annotations."""
+        doc = self.check_fresh(before)
+        if doc is None:
+            await super().write(before, new_text, label=label)
+            return
+        current, eol = _normalize(doc.source)
+        edits = line_edits(current, new_text, eol, self._encoding)
+        edit: dict[str, Any] = {
             "documentChanges": [
-                {
-                    "textDocument": {"uri": doc.uri, "version": doc.version},
-                    "edits": line_edits(current, new_text, eol, self._encoding),
-                }
+                {"textDocument": {"uri": doc.uri, "version": doc.version}, "edits": edits}
             ]
         }
+        if annotate is not None:
+            edit["changeAnnotations"] = annotate(edits)
         name = self.display(before.path)
         pending = self._unanswered.get(doc.uri)
         if pending is not None and not pending.done():
@@ -108,7 +147,8 @@ class EditorWorkspace(DiskWorkspace):
         try:
             applied, reason = await self._apply_edit({"edit": edit, "label": label})
         except EditTimeout as e:
-            return self._timed_out(e, doc.uri, before, new_text)
+            self._timed_out(e, doc.uri, before, new_text)
+            return
         if not applied:
             why = f" ({reason})" if reason else ""
             raise StaleDocument(

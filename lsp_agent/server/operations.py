@@ -32,6 +32,7 @@ from lsp_agent.server.diagnostics import diagnostics_tool, with_feedback
 from lsp_agent.server.editor_workspace import EditorWorkspace, EditTimeout
 from lsp_agent.server.gate import EditorGate
 from lsp_agent.server.language import EditorLanguage
+from lsp_agent.server.reviewer import Reviewer, ask_review
 from lsp_agent.server.server import AgentServer
 from lsp_agent.server.sink import Progress, UpdateSink
 from lsp_agent.server.updates import to_updates
@@ -186,7 +187,31 @@ def _editor_parts(
     gate = EditorGate(
         live.session.id, ls.request, ls.notify, agent_protocol=caps.request_permission
     )
-    return editor_workspace(ls, live.session.root), gate, ToolSet(tools)
+    workspace = editor_workspace(ls, live.session.root)
+    workspace.reviewer = reviewer(ls, live)
+    return workspace, gate, ToolSet(tools)
+
+
+def reviewer(ls: AgentServer, live: LiveSession) -> Reviewer | None:
+    """Who reviews the session's edits (editor.review "hunks" / "file"): the user in the
+    editor's review view, or the client's own confirmation of annotated edits."""
+    settings = live.config.apply(ls.config).editor
+    if settings.review == "auto":
+        return None
+    if ls.agent_caps.review:
+
+        async def ask(params: dict[str, Any]) -> Any:
+            msg_id = f"review-{uuid.uuid4().hex[:12]}"
+            return await ask_review(
+                ls.request, ls.notify, settings.review_timeout_s, msg_id, params
+            )
+
+        return Reviewer(live.session.id, settings.review, ask)
+    workspace = ls.client_capabilities.workspace
+    edits = workspace.workspace_edit if workspace is not None else None
+    if edits is not None and edits.change_annotation_support is not None:
+        return Reviewer(live.session.id, settings.review, None)
+    return None
 
 
 def editor_language(ls: AgentServer) -> EditorLanguage:

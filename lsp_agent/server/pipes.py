@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import stat
+import threading
 from typing import BinaryIO
 
 log = logging.getLogger(__name__)
@@ -61,19 +62,35 @@ class _Closing(asyncio.Protocol):
 
 
 class PipeWriter:
-    """pygls's writer interface over a write transport."""
+    """pygls's writer interface over a write transport. Frames written in one event-loop
+    iteration (a tool call's start, progress and result) leave in one write: one system
+    call and one wake-up of the client instead of one per frame."""
 
     def __init__(self, transport: asyncio.WriteTransport, protocol: _Closing) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._frames: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
 
     def write(self, data: bytes) -> None:
         if self._transport.is_closing():
             raise BrokenPipeError("the client closed its end of the pipe")
-        self._transport.write(data)  # sends now if the pipe has room, else buffers
+        if threading.get_ident() != self._thread:  # transports belong to the loop's thread
+            self._loop.call_soon_threadsafe(self.write, data)
+            return
+        if not self._frames:
+            self._loop.call_soon(self.flush)
+        self._frames.append(data)
+
+    def flush(self) -> None:
+        frames, self._frames = self._frames, []
+        if frames and not self._transport.is_closing():
+            self._transport.write(b"".join(frames))  # sends now if the pipe has room, else buffers
 
     async def close(self) -> None:
         """Close once what is buffered has been written (the transport does that)."""
+        self.flush()
         self._transport.close()
         try:
             await asyncio.wait_for(asyncio.shield(self._protocol.closed), CLOSE_S)

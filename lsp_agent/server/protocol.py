@@ -11,6 +11,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.alias_generators import to_camel
 
+from lsp_agent.server.review_protocol import REVIEW as REVIEW
+from lsp_agent.server.review_protocol import ReviewHunk as ReviewHunk
+from lsp_agent.server.review_protocol import ReviewMode as ReviewMode
+from lsp_agent.server.review_protocol import ReviewParams as ReviewParams
+from lsp_agent.server.review_protocol import ReviewResult as ReviewResult
+from lsp_agent.server.wire import Wire as Wire
+
 PROTOCOL_VERSION = 1
 PROBLEMS_URI = "lsp-agent:problems"  # an embedded resource: the editor's diagnostics
 Mode = Literal["read-only", "ask", "accept-edits", "auto"]  # config.PermissionMode, on the wire
@@ -37,15 +44,6 @@ CMD_RUN = "lspAgent.run"
 CMD_CANCEL = "lspAgent.cancel"
 CMD_UNDO = "lspAgent.undo"
 COMMANDS = (CMD_FIX, CMD_ASK, CMD_RUN, CMD_CANCEL, CMD_UNDO)
-
-
-class Wire(BaseModel):
-    """camelCase on the wire; unknown fields from newer clients are ignored."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
 # --- LSP shapes we carry (kept loose: they come from any client) ---------------------
@@ -91,6 +89,7 @@ class NewSessionResult(Wire):
     session_id: str
     mode: Mode | None = Field(None, description="The session's permission mode.")
     model: str | None = Field(None, description="The model its prompts use.")
+    review: ReviewMode | None = Field(None, description="The session's review mode.")
 
 
 class TextBlock(Wire):
@@ -200,6 +199,7 @@ class LoadSessionResult(Wire):
     updates: int = Field(description="How many updates were replayed.")
     mode: Mode | None = Field(None, description="The session's permission mode.")
     model: str | None = Field(None, description="The model its prompts use.")
+    review: ReviewMode | None = Field(None, description="The session's review mode.")
 
 
 class UndoParams(Wire):
@@ -221,6 +221,9 @@ class SessionConfigParams(Wire):
     model: str | None = Field(
         None, min_length=1, max_length=256, description="Switch the model; kept with the session."
     )
+    review: ReviewMode | None = Field(
+        None, description="Switch the review mode (setting editor.review); kept with the session."
+    )
 
 
 class ModeChoice(Wire):
@@ -234,6 +237,7 @@ class SessionConfigResult(Wire):
 
     mode: Mode
     model: str
+    review: ReviewMode
     modes: list[ModeChoice]
     models: list[str] = Field(description="The server's `/models` (empty if it lists none).")
 
@@ -502,6 +506,7 @@ class ClientAgentCapabilities(Wire):
     get_diagnostics: bool = False
     save_documents: bool = False
     language_features: bool = False  # answers agent/languageFeature
+    review: bool = False  # answers agent/review (editor.review "hunks" / "file")
 
 
 class ServerAgentCapabilities(Wire):
@@ -523,6 +528,7 @@ METHODS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {
     GET_DIAGNOSTICS: (GetDiagnosticsParams, GetDiagnosticsResult),
     SAVE_DOCUMENTS: (SaveDocumentsParams, SaveDocumentsResult),
     LANGUAGE_FEATURE: (LanguageFeatureParams, LanguageFeatureResult),
+    REVIEW: (ReviewParams, ReviewResult),
     CMD_FIX: (FixCommandArgs, CommandResult),
     CMD_ASK: (AskCommandArgs, CommandResult),
     CMD_RUN: (RunCommandArgs, CommandResult),

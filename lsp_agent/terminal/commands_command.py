@@ -8,7 +8,6 @@ import json
 import sys
 from pathlib import Path
 
-from lsp_agent.agent.commands import BUILTINS, load_commands
 from lsp_agent.cli import EXIT_OK
 
 # What `lsp-agent run` can start with; undo and sessions are subcommands of their own.
@@ -22,6 +21,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 
 
 def main(workspace: Path, *, as_json: bool = False) -> int:
+    from lsp_agent.agent.commands import BUILTINS, load_commands  # not for building the parser
+
     custom = load_commands(workspace)
     rows: list[tuple[str, str, str, str | None]]
     rows = [(name, BUILTINS[name], "builtin", None) for name in OFFERED]

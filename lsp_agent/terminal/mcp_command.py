@@ -8,8 +8,6 @@ from pathlib import Path
 
 from lsp_agent.cli import EXIT_ERROR, EXIT_OK
 from lsp_agent.config import Settings
-from lsp_agent.mcp.manager import McpManager
-from lsp_agent.mcp.tools import tool_name
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -21,6 +19,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 
 
 async def main(args: argparse.Namespace, workspace: Path, settings: Settings) -> int:
+    from lsp_agent.mcp.manager import McpManager
+    from lsp_agent.mcp.tools import tool_name  # the MCP SDK: not for the other commands
+
     manager = McpManager(settings.mcp, workspace)
     try:
         await manager.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import json
@@ -24,7 +25,12 @@ A = TypeVar("A", bound=BaseModel)
 
 
 class ToolError(Exception):
-    """A failure the model should see and can fix; the message says how."""
+    """A failure the model should see and can fix; the message says how. `denied`: the
+    user said no (the call is reported as denied, not failed)."""
+
+    def __init__(self, message: str, *, denied: bool = False) -> None:
+        super().__init__(message)
+        self.denied = denied
 
 
 @dataclass
@@ -94,7 +100,7 @@ class Tool(Generic[A]):
             "function": {
                 "name": self.name,
                 "description": self.description,
-                "parameters": _clean_schema(self.args_model.model_json_schema()),
+                "parameters": parameters_schema(self.args_model),
             },
         }
 
@@ -180,6 +186,17 @@ class ToolSet:
 
     def __iter__(self) -> Any:
         return iter(self._tools.values())
+
+
+def parameters_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The args model's JSON Schema, made once per model (tools are rebuilt per session,
+    and pydantic takes ~1.5 ms a model); each spec gets its own copy."""
+    return copy.deepcopy(_schema_of(model))
+
+
+@functools.cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return _clean_schema(model.model_json_schema())
 
 
 def _clean_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from lsp_agent.tools.text import (
 )
 from lsp_agent.workspace import (
     Document,
+    EditRejected,
     FileTooLarge,
     WorkspaceError,
 )
@@ -44,7 +45,7 @@ def workspace_errors() -> Iterator[None]:
     try:
         yield
     except WorkspaceError as e:  # StaleDocument included: it already says to read again
-        raise ToolError(str(e)) from None
+        raise ToolError(str(e), denied=isinstance(e, EditRejected)) from None
 
 
 # --- read_file ------------------------------------------------------------------------
@@ -212,8 +213,14 @@ async def _apply(ctx: ToolContext, change: _Change, tool_name: str) -> ToolResul
         )
     label = f"{tool_name} {ctx.workspace.display(change.doc.path)}"
     with workspace_errors():
-        await ctx.workspace.write(change.doc, change.new_text, label=label)
-    return ToolResult(change.summary, diff=change.diff, edited=[change.doc.path])
+        written = await ctx.workspace.write(change.doc, change.new_text, label=label)
+    if written is None:
+        return ToolResult(change.summary, diff=change.diff, edited=[change.doc.path])
+    if written.text == change.new_text:  # reviewed and accepted whole
+        output = f"{change.summary}\n{written.note}"
+        return ToolResult(output, diff=change.diff, edited=[change.doc.path])
+    landed = _change(ctx, change.doc, written.text, written.note)
+    return ToolResult(written.note, diff=landed.diff, edited=[change.doc.path])
 
 
 class WriteFileArgs(BaseModel):

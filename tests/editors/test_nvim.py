@@ -294,7 +294,7 @@ def test_checkhealth(nvim: Nvim, model_server: FakeModelServer) -> None:
     missing = "\n".join(result["missing"])
     assert "ERROR server `lsp-agent-not-installed` not found" in missing
     assert "pip install lsp-agent" in missing
-    commands = ["AgentAsk", "AgentFix", "AgentCancel", "AgentSessions", "AgentUndo"]
+    commands = ["AgentAsk", "AgentFix", "AgentCancel", "AgentSessions", "AgentUndo", "AgentReview"]
     assert {f":{c}" for c in commands} | {"lsp_agent.txt", "lsp_agent"} <= set(result["tags"])
 
 
@@ -541,3 +541,52 @@ def test_language_tools_use_the_other_attached_language_server(
     assert result["modified"] is True
     assert (nvim.root / "main.py").read_text() == MAIN
     assert (nvim.root / "lib.py").read_text() == LIB.replace("greet", "welcome")
+
+
+CALC = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n"
+CALC_FIXED = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
+
+
+def test_review_accepts_and_rejects_hunks_with_the_keymaps(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    (nvim.root / "calc.py").write_text(CALC)
+    write = ("write_file", {"path": "calc.py", "content": CALC_FIXED})
+    model_server.script(
+        tool_call_reply([write]),
+        text_reply("Done."),
+        tool_call_reply([("write_file", {"path": "calc.py", "content": "pass\n"})]),
+        text_reply("ok"),
+        tool_call_reply([("write_file", {"path": "calc.py", "content": "x\n"})]),
+    )
+    result = nvim.run("review.lua", mode="ask")
+    view = result["view"]
+    assert (view["hunks"], view["granularity"], view["tabs"], view["windows"]) == (2, "hunks", 2, 2)
+    assert view["diff"] and view["proposed"] == CALC_FIXED.splitlines()
+    assert "a/r hunk" in view["winbar"]
+    # hunk 1 landed in the buffer, hunk 2 did not; the view is gone; nothing was asked
+    first = result["first"]
+    assert first["buffer"] == [
+        "def add(a, b):",
+        "    return a + b",
+        "",
+        "",
+        "def mul(a, b):",
+        "    return a + b",
+    ]
+    assert first["tabs"] == 1
+    assert result.get("selects") is None
+    told = model_server.chat_requests[1].body["messages"][-1]["content"]
+    assert "accepted 1 of 2 hunks" in told
+    assert "Hunk 1 (line 2): accepted; line 2 now read:\n    return a + b" in told
+    assert "Hunk 2 (line 6): rejected" in told
+    assert "  ✓ edit · Write calc.py · completed" in "\n".join(first["transcript"])
+    # the closed view rejected the second edit
+    assert result["second"]["buffer"] == first["buffer"]
+    closed = model_server.chat_requests[3].body["messages"][-1]["content"]
+    assert "closed the review" in closed and "the file is unchanged" in closed
+    assert "Write calc.py · failed" in "\n".join(result["second"]["transcript"])
+    assert (nvim.root / "calc.py").read_text() == CALC  # buffer edits are unsaved
+    # a cancelled run closes its open review: nothing lands
+    assert result["third"] == {"buffer": first["buffer"], "stop_reason": "cancelled"}
+    assert result["review_mode"] == "file"

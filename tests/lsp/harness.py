@@ -88,6 +88,12 @@ class Editor:
     edit_answers: list[Any] = field(default_factory=list)  # raw answers to the next edits
     before_edit: list[Callable[[], None]] = field(default_factory=list)  # the user acts first
     applied_edits: list[dict[str, Any]] = field(default_factory=list)
+    # agent/review: each answer is a result (sent as is), a callable (params -> result),
+    # an Exception (an error answer) or "never"; none left answers with an error
+    review_answers: list[Any] = field(default_factory=list)
+    review_requests: list[dict[str, Any]] = field(default_factory=list)
+    # a plain editor's confirmation of annotated edits: (annotation) -> applied or not
+    confirm: Callable[[dict[str, Any]], bool] | None = None
     diagnose: Callable[[str, str], list[dict[str, Any]]] | None = None  # (uri, text) -> diags
     diagnostics_requests: list[dict[str, Any]] = field(default_factory=list)
     # agent/languageFeature: (method, params) -> the LSP result, or an Exception to answer
@@ -116,6 +122,8 @@ class Editor:
             self.before_edit,
             self.edit_answers,
             self.applied_edits,
+            self.review_answers,
+            self.review_requests,
             self.diagnostics_requests,
             self.language_requests,
             self.saved,
@@ -126,6 +134,7 @@ class Editor:
         ):
             records.clear()
         self.refuse_edits = 0
+        self.confirm = None
         self.diagnose = None
         self.language = None
         self.hold_progress_create = None
@@ -452,7 +461,15 @@ def make_client(editor: Editor) -> LanguageClient:
             doc = editor.docs.get(uri)
             if doc is None or doc.version != version:
                 return t.ApplyWorkspaceEditResult(applied=False, failure_reason="stale version")
-            doc.text = apply_text_edits(doc.text, change["edits"])
+            edits = change["edits"]
+            notes = raw["edit"].get("changeAnnotations") or {}
+            if editor.confirm is not None:  # the user confirms each annotated edit
+                edits = [
+                    e
+                    for e in edits
+                    if "annotationId" not in e or editor.confirm(notes[e["annotationId"]])
+                ]
+            doc.text = apply_text_edits(doc.text, edits)
             doc.version += 1
             ls.text_document_did_change(
                 t.DidChangeTextDocumentParams(
@@ -461,6 +478,21 @@ def make_client(editor: Editor) -> LanguageClient:
                 )
             )
         return t.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature("agent/review")
+    async def on_review(ls: LanguageClient, params: dict[str, Any]) -> Any:
+        editor.review_requests.append(params)
+        editor.changed()
+        answer = editor.review_answers.pop(0) if editor.review_answers else None
+        if answer is None:
+            raise RuntimeError("no review answer scripted")
+        if answer == "never":
+            await held("agent/review", "never")
+        if callable(answer):
+            answer = answer(params)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     @client.feature("agent/getDiagnostics")
     def on_diagnostics(ls: LanguageClient, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""`agent/session/config`: the editor reads a session's mode and model and switches them
-mid-session; the next prompt uses them, and a restarted server keeps them."""
+"""`agent/session/config`: the editor reads a session's mode, model and review mode and
+switches them mid-session; the next prompt uses them, and a restarted server keeps them."""
 
 from __future__ import annotations
 
@@ -32,13 +32,14 @@ async def test_mode_and_model_switch_mid_session_and_survive_a_restart(
         await client.prompt(session, "hello")
         switched = await client.request(
             "agent/session/config",
-            {"sessionId": session, "mode": "read-only", "model": "big-model"},
+            {"sessionId": session, "mode": "read-only", "model": "big-model", "review": "hunks"},
         )
         await client.prompt(session, "write it")
         problems = []
         for bad in (
             {"sessionId": session, "mode": "yolo"},
             {"sessionId": session, "model": ""},
+            {"sessionId": session, "review": "lines"},
             {"sessionId": "no-such-session"},
         ):
             with pytest.raises(JsonRpcException) as e:
@@ -51,11 +52,12 @@ async def test_mode_and_model_switch_mid_session_and_survive_a_restart(
     assert before["models"] == ["fake-model", "big-model"]
     assert [m["id"] for m in before["modes"]] == ["read-only", "ask", "accept-edits", "auto"]
     assert (switched["mode"], switched["model"]) == ("read-only", "big-model")
+    assert (before["review"], switched["review"]) == ("auto", "hunks")
     models_used = [r.body["model"] for r in lsp_model.chat_requests]
     assert models_used == ["fake-model", "big-model", "big-model"]
     assert not (root / "new.txt").exists()  # read-only: denied, never asked
     assert client.editor.permission_requests == []
-    assert [code for code, _ in problems] == [-32602] * 3
+    assert [code for code, _ in problems] == [-32602] * 4
     assert "yolo" in problems[0][1] or "mode" in problems[0][1]
 
     again = await start(root, state, lsp_model)
@@ -64,7 +66,12 @@ async def test_mode_and_model_switch_mid_session_and_survive_a_restart(
         kept = await again.request("agent/session/config", {"sessionId": session})
     finally:
         await stop(again)
-    assert (kept["mode"], kept["model"]) == ("read-only", "big-model")
+    assert (kept["mode"], kept["model"], kept["review"]) == ("read-only", "big-model", "hunks")
     # new and load say the choices too, so an editor shows them without asking
     assert (created["mode"], created["model"]) == ("ask", "fake-model")
-    assert (loaded["mode"], loaded["model"]) == ("read-only", "big-model")
+    assert (loaded["mode"], loaded["model"], loaded["review"]) == (
+        "read-only",
+        "big-model",
+        "hunks",
+    )
+    assert created["review"] == "auto"

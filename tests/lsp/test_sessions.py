@@ -46,6 +46,7 @@ async def test_load_replays_a_session_after_a_restart(
             "updates": len(replayed),
             "mode": "ask",
             "model": "fake-model",
+            "review": "auto",
         }
         assert second.editor.seqs(session) == list(range(len(replayed)))
         kinds = [u["sessionUpdate"] for u in replayed]

@@ -237,3 +237,19 @@ def test_invalid_rules_fail_at_construction() -> None:
 def test_decide_never_raises(kind: ToolKind, subject: str | None, mode: PermissionMode) -> None:
     p = perms(mode, allow=["bash(npm test:*)", "edit(src/**)"], deny=["bash(rm *)", "read(.env)"])
     assert p.decide(request(kind, subject)) in ("allow", "deny", "ask")
+
+
+async def test_a_reviewed_edit_is_not_asked_but_a_deny_still_denies() -> None:
+    gate = Gate("allow_once")
+    p = perms("ask", deny=["edit(secret/**)"], gate=gate)
+    reviewed = await p.check(edit("src/a.py"), reviewed=True)
+    assert reviewed.allowed and not reviewed.asked and "reviews the edit" in reviewed.reason
+    outside = await p.check(edit("/elsewhere/a.py"), reviewed=True)  # asked in every mode
+    assert outside.allowed and not outside.asked
+    denied = await p.check(edit("secret/key"), reviewed=True)
+    assert not denied.allowed and "deny: edit(secret/**)" in denied.reason
+    read_only = await perms("read-only", gate=gate).check(edit("src/a.py"), reviewed=True)
+    assert not read_only.allowed
+    command = await p.check(run("make"), reviewed=True)  # only edits are reviewed
+    assert command.asked
+    assert len(gate.asked) == 1

@@ -65,6 +65,16 @@ end, {
   desc = "Switch the current session's permission mode (a picker without an argument)",
 })
 
+command('AgentReview', function(o)
+  agent().review(o.args)
+end, {
+  nargs = '?',
+  complete = function()
+    return { 'hunks', 'file', 'auto' }
+  end,
+  desc = "Review the current session's edits per hunk, per file, or not (auto)",
+})
+
 command('AgentModel', function(o)
   agent().model(o.args)
 end, { nargs = '?', desc = "Switch the current session's model (a picker from the server's /models)" })

@@ -10,8 +10,14 @@
 // default test run: the first run installs code-server (about a minute, native modules) and it
 // needs Debian's chromium, ripgrep and libkrb5-dev.
 //
+// Then it switches the session to review mode "hunks" (Agent: Set Review Mode…), lets the agent
+// edit a file with two hunks, accepts one and rejects the other with the diff editor's
+// CodeLenses, and checks that only the accepted one lands; the review view's screenshot is saved
+// as a test artifact (E2E_ARTIFACTS, default .e2e/artifacts/review.png).
+//
 // Environment: LSP_AGENT_COMMAND (default: the repo's .venv/bin/lsp-agent), LSP_AGENT_PYTHON,
-// CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path.
+// CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path,
+// E2E_ARTIFACTS=dir.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +38,9 @@ const python = process.env.LSP_AGENT_PYTHON || join(repo, '.venv', 'bin', 'pytho
 const lspAgent = process.env.LSP_AGENT_COMMAND || join(repo, '.venv', 'bin', 'lsp-agent');
 const ANSWER = 'Hello from the end-to-end model.';
 const systemPython = process.env.E2E_PYTHON_WITHOUT_LSP_AGENT || '/usr/bin/python3';
+const artifacts = process.env.E2E_ARTIFACTS || join(e2e, 'artifacts');
+const TWO = 'def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n';
+const TWO_FIXED = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n';
 const groups = [];
 
 function log(message) {
@@ -176,6 +185,7 @@ async function main() {
     mkdirSync(join(ws, '.vscode'), { recursive: true });
     mkdirSync(join(userData, 'User'), { recursive: true });
     writeFileSync(join(ws, 'app.py'), 'def add(a, b):\n    return a - b\n');
+    writeFileSync(join(ws, 'two.py'), TWO);
 
     // The fake model: an answer, then an edit and a closing answer.
     const script = join(tmp, 'script.json');
@@ -185,6 +195,8 @@ async function main() {
         { builder: 'text_reply', text: ANSWER, chunk_size: 4, delay_s: 0.02 },
         { builder: 'tool_call_reply', calls: [['edit_file', { path: 'app.py', old_string: 'a - b', new_string: 'a + b' }]] },
         { builder: 'text_reply', text: 'Fixed: add now adds.' },
+        { builder: 'tool_call_reply', calls: [['write_file', { path: 'two.py', content: TWO_FIXED }]] },
+        { builder: 'text_reply', text: 'Reviewed: only add changed.' },
       ]),
     );
     const model = start(python, ['-m', 'tests.fakes.model_server', '--script', script], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -259,15 +271,19 @@ async function main() {
         return items.some((t) => t.includes('Agent'));
       });
 
-      async function ask(prompt) {
+      async function palette(command) {
         await page.keyboard.press('F1');
         await page.waitForSelector('.quick-input-widget input');
-        await page.keyboard.type('Agent: Ask');
-        await waitFor('the Agent: Ask… command', async () => {
+        await page.keyboard.type(command);
+        await waitFor(`the ${command} command`, async () => {
           const rows = await page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.textContent || ''));
-          return rows.some((t) => t.includes('Agent: Ask'));
+          return rows.some((t) => t.includes(command));
         });
         await page.keyboard.press('Enter');
+      }
+
+      async function ask(prompt) {
+        await palette('Agent: Ask');
         await waitFor('the prompt input box', async () => {
           const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
           return title && title.includes('Ask the agent');
@@ -330,6 +346,43 @@ async function main() {
         return text.includes(ANSWER) && text.includes('Fixed: add now adds.');
       });
       log('the transcript survived a window reload');
+
+      // Review per hunk: only what the user accepts is written.
+      await palette('Agent: Set Review Mode');
+      await waitFor('the review mode picker', async () => {
+        const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
+        return title && title.includes('Review mode for this session');
+      });
+      await page.keyboard.type('hunks');
+      await page.keyboard.press('Enter');
+      await waitFor('the review mode in the status bar', async () => {
+        const items = await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent || ''));
+        return items.some((t) => t.includes('review hunks'));
+      });
+      await ask('fix both functions in two.py');
+      await waitFor('the review diff editor', async () => {
+        const tabs = await page.$$eval('.tabs-container .tab', (els) => els.map((e) => e.getAttribute('aria-label') || e.textContent || ''));
+        return tabs.some((t) => t.includes('Review: two.py'));
+      });
+      const lens = (title) => page.$(`.monaco-diff-editor .codelens-decoration a:has-text("${title}")`);
+      await waitFor('the Accept/Reject CodeLenses', async () => (await lens('Accept hunk 2')) !== null);
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'review.png') });
+      log(`the review view (screenshot: ${join(artifacts, 'review.png')})`);
+      await (await lens('Accept hunk 1')).click();
+      await waitFor('hunk 1 accepted', async () => (await lens('Accepted hunk 1')) !== null);
+      // hunk 2's Reject is the only one left
+      await (await lens('Reject')).click();
+      await waitFor('the closing answer after the review', async () => (await transcriptText()).includes('Reviewed: only add changed.'));
+      const reviewed = readFileSync(join(ws, 'two.py'), 'utf8');
+      if (reviewed !== TWO.replace('a - b', 'a + b')) {
+        fail(`two.py after accepting hunk 1 and rejecting hunk 2:\n${reviewed}`);
+      }
+      const tabsAfter = await page.$$eval('.tabs-container .tab', (els) => els.map((e) => e.getAttribute('aria-label') || e.textContent || ''));
+      if (tabsAfter.some((t) => t.includes('Review: two.py'))) {
+        fail('the review tab is still open after every hunk was decided');
+      }
+      log('accepted one hunk and rejected the other: only the accepted one landed');
 
       // A Python without lsp_agent: the server exits at start, and the extension says what to do.
       settings['lspAgent.server.pythonPath'] = systemPython;

@@ -27,6 +27,7 @@ import { type CodeDiagnostic, getDiagnostics, saveDocuments } from './editorRequ
 import { type EditorLanguage, answerLanguageFeature } from './languageFeatures';
 import { StderrLines, findExecutable, startFailureMessage } from './launch';
 import { type PermissionUI, askPermission } from './permissions';
+import type { ReviewEditor } from './review';
 import {
   CLIENT_CAPABILITIES,
   CMD_ASK,
@@ -37,6 +38,7 @@ import {
   LANGUAGE_FEATURE,
   type LanguageFeatureParams,
   REQUEST_PERMISSION,
+  REVIEW,
   type RequestPermissionParams,
   SAVE_DOCUMENTS,
   SESSION_UPDATE,
@@ -129,6 +131,7 @@ export class AgentClient implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
     private readonly diffs: DiffDocuments,
     private readonly router: CommandRouter,
+    private readonly reviews?: ReviewEditor,
   ) {}
 
   /** Start the server; false (after telling the user why) if it could not start. */
@@ -328,6 +331,10 @@ export class AgentClient implements vscode.Disposable {
     client.onRequest(REQUEST_PERMISSION, (params: RequestPermissionParams, token) =>
       askPermission(params, vscodePermissionUI(this.diffs), token),
     );
+    const reviews = this.reviews;
+    if (reviews) {
+      client.onRequest(REVIEW, (params: unknown, token) => reviews.review(params, token));
+    }
     client.onRequest(GET_DIAGNOSTICS, (params: GetDiagnosticsParams) =>
       getDiagnostics(params, {
         all: () => vscode.languages.getDiagnostics().map(([uri, ds]) => [uri.toString(), ds as readonly CodeDiagnostic[]]),

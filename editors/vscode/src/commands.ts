@@ -9,8 +9,8 @@ import { type AskBoxSources, askBox, workspaceFiles } from './askBox';
 import { type AgentClient, type CommandRouter, SECRET_KEY } from './client';
 import { type AgentController, Busy, errorMessage } from './controller';
 import { toLspDiagnostic } from './editorRequests';
-import { inlineEditOf, selectedLines, withEditorMentions } from './editorMentions';
-import type { ContentBlock, InlineEdit, PromptContext, PromptResult, Range, SessionSummary } from './protocol';
+import { askInlineEdit, selectedLines, withEditorMentions } from './editorMentions';
+import type { ContentBlock, InlineEdit, PromptContext, PromptResult, Range, ReviewMode, SessionSummary } from './protocol';
 import { type PromptRequest, askRequest, fixFileRequest, fixRequest, runRequest } from './routing';
 import type { TranscriptView } from './transcript/view';
 
@@ -71,6 +71,12 @@ export function sessionPickItems(sessions: SessionSummary[]): Array<vscode.Quick
   }));
 }
 
+export const REVIEW_CHOICES: Array<vscode.QuickPickItem & { id: ReviewMode }> = [
+  { id: 'auto', label: 'auto', detail: 'No review: an edit lands once the permission mode allows it.' },
+  { id: 'hunks', label: 'hunks', detail: 'Each edit opens as a diff; accept or reject it hunk by hunk. Only what you accept is written.' },
+  { id: 'file', label: 'file', detail: 'Each edit opens as a diff; accept or reject the whole file.' },
+];
+
 export class AgentCommands implements CommandRouter {
   private client: AgentClient | undefined;
 
@@ -100,6 +106,7 @@ export class AgentCommands implements CommandRouter {
       'lsp-agent.showLog': () => this.output.show(true),
       'lsp-agent.switchModel': () => this.switchModel(),
       'lsp-agent.switchMode': () => this.switchMode(),
+      'lsp-agent.setReviewMode': () => this.setReviewMode(),
     };
     return Object.entries(commands).map(([id, run]) =>
       vscode.commands.registerCommand(id, async () => {
@@ -187,25 +194,10 @@ export class AgentCommands implements CommandRouter {
 
   /** "Agent: Edit Selection…": an instruction for the selected lines; the server lets the run edit only those. */
   async editSelection(): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
-    const selected = selectedLines(editor);
-    const inlineEdit = inlineEditOf(editor);
-    if (!editor || !selected || !inlineEdit) {
-      void vscode.window.showInformationMessage('lsp-agent: select the lines to edit first.');
-      return;
+    const asked = await askInlineEdit(vscode.window.activeTextEditor);
+    if (asked) {
+      await this.send(asked.instruction, undefined, asked.inlineEdit);
     }
-    const name = vscode.workspace.asRelativePath(editor.document.uri);
-    const lines = selected.first === selected.last ? `line ${selected.first}` : `lines ${selected.first}-${selected.last}`;
-    const instruction = await vscode.window.showInputBox({
-      title: `Agent: Edit ${name}, ${lines}`,
-      prompt: 'The agent may change only the selected lines.',
-      placeHolder: 'What should change? (e.g. add type hints)',
-      ignoreFocusOut: true,
-    });
-    if (!instruction?.trim()) {
-      return;
-    }
-    await this.send(instruction.trim(), undefined, inlineEdit);
   }
 
   // --- mode and model, mid-session --------------------------------------------------------
@@ -222,6 +214,23 @@ export class AgentCommands implements CommandRouter {
     if (picked && picked.id !== config.mode) {
       const now = await this.controller.config({ mode: picked.id });
       void vscode.window.showInformationMessage(`lsp-agent: this session now runs in ${now.mode} mode.`);
+    }
+  }
+
+  /** auto / hunks / file for the current session (agent/session/config; kept with it). */
+  async setReviewMode(): Promise<void> {
+    if (!(await this.ensureConnected())) {
+      return;
+    }
+    const config = await this.controller.config({}, folderOf(undefined));
+    const current = config.review ?? 'auto';
+    const picked = await vscode.window.showQuickPick(
+      REVIEW_CHOICES.map((c) => ({ ...c, description: c.id === current ? 'current' : undefined })),
+      { title: 'Review mode for this session', placeHolder: `Now: ${current}` },
+    );
+    if (picked && picked.id !== current) {
+      const now = await this.controller.config({ review: picked.id });
+      void vscode.window.showInformationMessage(`lsp-agent: this session's edits are now reviewed: ${now.review}.`);
     }
   }
 

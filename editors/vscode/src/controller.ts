@@ -16,6 +16,7 @@ import {
   type InlineEdit,
   type PromptContext,
   type PromptResult,
+  type ReviewMode,
   SESSION_CANCEL,
   SESSION_CONFIG,
   SESSION_LIST,
@@ -45,10 +46,12 @@ export interface Memento {
 
 export const LAST_SESSION_KEY = 'lspAgent.lastSessionId';
 
-/** The permission mode and model a session's next prompt runs with. */
+/** The permission mode, model and review mode a session's next prompt runs with. */
 export interface SessionChoices {
   mode: PermissionMode;
   model: string;
+  /** Unknown until the server says it (an older server has no review). */
+  review?: ReviewMode;
 }
 
 export class NotConnected extends Error {
@@ -85,9 +88,9 @@ export class AgentController {
     return this.currentId ? this.choicesOf.get(this.currentId) : undefined;
   }
 
-  private remember(sessionId: string, result: { mode?: PermissionMode | null; model?: string | null }): void {
+  private remember(sessionId: string, result: { mode?: PermissionMode | null; model?: string | null; review?: ReviewMode | null }): void {
     if (result.mode && typeof result.model === 'string') {
-      this.choicesOf.set(sessionId, { mode: result.mode, model: result.model });
+      this.choicesOf.set(sessionId, { mode: result.mode, model: result.model, ...(result.review ? { review: result.review } : {}) });
     }
   }
 
@@ -220,10 +223,11 @@ export class AgentController {
   }
 
   /**
-   * The current session's mode, model and what they may be switched to; with `change`, switch
-   * first (a new session if there is none). The server stores the choice with the session.
+   * The current session's mode, model, review mode and what they may be switched to; with
+   * `change`, switch first (a new session if there is none). The server stores the choice
+   * with the session.
    */
-  async config(change: { mode?: PermissionMode; model?: string } = {}, cwd?: string): Promise<SessionConfigResult> {
+  async config(change: { mode?: PermissionMode; model?: string; review?: ReviewMode } = {}, cwd?: string): Promise<SessionConfigResult> {
     const sessionId = this.currentId ?? (await this.newSession(cwd));
     const params: SessionConfigParams = { sessionId, ...change };
     const result = await this.conn().sendRequest<SessionConfigResult>(SESSION_CONFIG, params);

@@ -87,3 +87,24 @@ export function inlineEditOf(editor: vscode.TextEditor | undefined): InlineEdit 
     range: { start: { line: start.line, character: start.character }, end: { line: end.line, character: end.character } },
   };
 }
+
+/** Ask for an inline edit's instruction (a quick input) for the active editor's selection. */
+export async function askInlineEdit(editor: vscode.TextEditor | undefined): Promise<{ instruction: string; inlineEdit: InlineEdit } | undefined> {
+  const selected = selectedLines(editor);
+  const inlineEdit = inlineEditOf(editor);
+  if (!editor || !selected || !inlineEdit) {
+    void vscode.window.showInformationMessage('lsp-agent: select the lines to edit first.');
+    return undefined;
+  }
+  const name = vscode.workspace.asRelativePath(editor.document.uri);
+  const lines = selected.first === selected.last ? `line ${selected.first}` : `lines ${selected.first}-${selected.last}`;
+  const instruction = (
+    await vscode.window.showInputBox({
+      title: `Agent: Edit ${name}, ${lines}`,
+      prompt: 'The agent may change only the selected lines.',
+      placeHolder: 'What should change? (e.g. add type hints)',
+      ignoreFocusOut: true,
+    })
+  )?.trim();
+  return instruction ? { instruction, inlineEdit } : undefined;
+}

@@ -3,6 +3,7 @@ import { AgentClient } from './client';
 import { AgentCommands } from './commands';
 import { AgentController } from './controller';
 import { DiffDocuments } from './diffs';
+import { ReviewEditor } from './review';
 import { AgentStatusBar } from './statusBar';
 import { TranscriptView } from './transcript/view';
 
@@ -15,11 +16,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const diffs = new DiffDocuments();
   const view = new TranscriptView(context.extensionUri, controller, diffs);
   const commands = new AgentCommands(context, controller, view, output);
-  agent = new AgentClient(context, controller, output, diffs, commands);
+  const reviews = new ReviewEditor();
+  agent = new AgentClient(context, controller, output, diffs, commands, reviews);
   commands.attach(agent);
   context.subscriptions.push(
     output,
     diffs.register(),
+    reviews.register(),
     view.register(),
     new AgentStatusBar(controller),
     ...commands.register(),

@@ -26,6 +26,8 @@ export const GET_DIAGNOSTICS = 'agent/getDiagnostics';
 export const SAVE_DOCUMENTS = 'agent/saveDocuments';
 /** An LSP request (definition, references, rename, ...) for the editor's language servers. */
 export const LANGUAGE_FEATURE = 'agent/languageFeature';
+/** Review an agent edit before it is written (setting `editor.review` "hunks" / "file"). */
+export const REVIEW = 'agent/review';
 /** `workspace/executeCommand` commands the server offers (code actions use fix and ask). */
 export const CMD_FIX = 'lspAgent.fix';
 export const CMD_ASK = 'lspAgent.ask';
@@ -45,6 +47,7 @@ export const METHODS = [
   SESSION_NEW,
   SESSION_PROMPT,
   REQUEST_PERMISSION,
+  REVIEW,
   SESSION_UNDO,
   SESSION_UPDATE,
   CMD_ASK,
@@ -66,6 +69,8 @@ export interface ClientAgentCapabilities {
   saveDocuments: boolean;
   /** Answers `agent/languageFeature` from the editor's language servers. */
   languageFeatures: boolean;
+  /** Answers `agent/review`: the user accepts or rejects an agent edit per hunk. */
+  review: boolean;
 }
 
 export const CLIENT_CAPABILITIES: ClientAgentCapabilities = {
@@ -73,6 +78,7 @@ export const CLIENT_CAPABILITIES: ClientAgentCapabilities = {
   getDiagnostics: true,
   saveDocuments: true,
   languageFeatures: true,
+  review: true,
 };
 
 /** The server's `capabilities.experimental.lspAgent`. */
@@ -120,6 +126,8 @@ export interface NewSessionResult {
   mode?: PermissionMode | null;
   /** The model its prompts use. */
   model?: string | null;
+  /** How its edits are reviewed. */
+  review?: ReviewMode | null;
 }
 
 export interface TextBlock {
@@ -223,6 +231,7 @@ export interface LoadSessionResult {
   updates: number;
   mode?: PermissionMode | null;
   model?: string | null;
+  review?: ReviewMode | null;
 }
 
 export type PermissionMode = 'read-only' | 'ask' | 'accept-edits' | 'auto';
@@ -233,6 +242,8 @@ export interface SessionConfigParams {
   mode?: PermissionMode;
   /** Switch the model; kept with the session. */
   model?: string;
+  /** Switch how the session's edits are reviewed (stored). */
+  review?: ReviewMode;
 }
 
 export interface ModeChoice {
@@ -245,6 +256,7 @@ export interface ModeChoice {
 export interface SessionConfigResult {
   mode: PermissionMode;
   model: string;
+  review: ReviewMode;
   modes: ModeChoice[];
   /** The server's `/models` (empty if it lists none). */
   models: string[];
@@ -491,6 +503,47 @@ export interface SaveDocumentsParams {
 
 export interface SaveDocumentsResult {
   saved: string[];
+}
+
+// --- agent/review (review-spec) ---------------------------------------------------------------
+
+/** How an edit is reviewed: `auto` writes it once the permission mode allows it. */
+export type ReviewMode = 'auto' | 'hunks' | 'file';
+
+export type ReviewGranularity = 'hunks' | 'file';
+
+export interface ReviewHunk {
+  /** 0, 1, 2 … in file order. */
+  id: number;
+  /** 0-based line and count in the original text (0 lines: an insertion). */
+  originalStart: number;
+  originalLines: number;
+  proposedStart: number;
+  proposedLines: number;
+  originalText: string;
+  proposedText: string;
+}
+
+export interface ReviewParams {
+  sessionId: string;
+  toolCallId: string;
+  title: string;
+  uri: string;
+  /** Workspace-relative, for display. */
+  path: string;
+  /** The open buffer's version the review is based on; null: not open. */
+  version: number | null;
+  granularity: ReviewGranularity;
+  original: string;
+  proposed: string;
+  hunks: ReviewHunk[];
+}
+
+export interface ReviewResult {
+  accepted: number[];
+  rejected: number[];
+  /** The user closed the review without deciding. */
+  closed?: boolean;
 }
 
 /** The LSP requests the agent's language tools send the editor. */

@@ -1,12 +1,20 @@
 /**
- * The status bar item: idle or running, with the current session's mode, context meter and
- * cost (the model too, in the tooltip).
+ * The status bar item: idle or running, with the current session's mode, review mode (when
+ * edits are reviewed), context meter and cost (the model too, in the tooltip).
  * Clicking it while a prompt runs cancels it; otherwise it shows the transcript.
  */
 
 import * as vscode from 'vscode';
 import type { AgentController, SessionChoices } from './controller';
+import type { ReviewMode } from './protocol';
 import { type TranscriptState, formatCost, formatTokens, sessionCost } from './transcript/model';
+
+/** How the tooltip names a review mode. */
+export const REVIEW_NAMES: Record<ReviewMode, string> = {
+  auto: 'off (edits land as the mode allows)',
+  hunks: 'each hunk',
+  file: 'each file',
+};
 
 export const CANCEL_COMMAND = 'lsp-agent.cancel';
 export const SHOW_COMMAND = 'lsp-agent.showTranscript';
@@ -40,7 +48,11 @@ export function statusView(state: TranscriptState | undefined, connected: boolea
   const details: string[] = [];
   if (choices) {
     parts.push(choices.mode);
-    details.push(`Model: ${choices.model} · Mode: ${choices.mode}`);
+    const review = choices.review ? ` · Review: ${REVIEW_NAMES[choices.review]}` : '';
+    details.push(`Model: ${choices.model} · Mode: ${choices.mode}${review}`);
+    if (choices.review && choices.review !== 'auto') {
+      parts.push(`review ${choices.review}`);
+    }
   }
   if (state) {
     const meter = contextMeter(state.usage);

@@ -112,6 +112,77 @@ export class Uri {
   }
 }
 
+export class CodeLens {
+  constructor(
+    public range: Range,
+    public command?: { title: string; command: string; arguments?: unknown[]; tooltip?: string },
+  ) {}
+}
+
+export class TabInputTextDiff {
+  constructor(
+    readonly original: Uri,
+    readonly modified: Uri,
+  ) {}
+}
+
+export interface FakeTab {
+  label: string;
+  input: unknown;
+}
+
+export interface FakeTabGroup {
+  tabs: FakeTab[];
+  activeTab?: FakeTab;
+}
+
+/**
+ * `window.tabGroups`: `vscode.diff` opens a tab in the first group; `closeByUser` is the user
+ * closing one (onDidChangeTabs fires after the tab is gone, as in VS Code); `close` is the
+ * extension closing them.
+ */
+export class FakeTabGroups {
+  all: FakeTabGroup[] = [{ tabs: [] }];
+  private changed = new EventEmitter<{ opened: FakeTab[]; closed: FakeTab[]; changed: FakeTab[] }>();
+  onDidChangeTabs = this.changed.event;
+  onDidChangeTabGroups = () => new Disposable();
+  get activeTabGroup(): FakeTabGroup {
+    return this.all[0]!;
+  }
+  get tabs(): FakeTab[] {
+    return this.all.flatMap((g) => g.tabs);
+  }
+  openDiff(original: Uri, modified: Uri, label: string): FakeTab {
+    const tab = { label, input: new TabInputTextDiff(original, modified) };
+    this.activeTabGroup.tabs.push(tab);
+    this.activeTabGroup.activeTab = tab;
+    this.changed.fire({ opened: [tab], closed: [], changed: [] });
+    return tab;
+  }
+  private remove(tabs: FakeTab[]): void {
+    for (const group of this.all) {
+      group.tabs = group.tabs.filter((t) => !tabs.includes(t));
+      if (group.activeTab && tabs.includes(group.activeTab)) {
+        group.activeTab = group.tabs.at(-1);
+      }
+    }
+    this.changed.fire({ opened: [], closed: tabs, changed: [] });
+  }
+  closeByUser(tab: FakeTab): void {
+    this.remove([tab]);
+  }
+  close = vi.fn(async (tabs: FakeTab | FakeTab[]) => {
+    this.remove(Array.isArray(tabs) ? tabs : [tabs]);
+    return true;
+  });
+  reset(): void {
+    this.all = [{ tabs: [] }];
+    this.close.mockClear();
+  }
+}
+
+export const tabGroups = new FakeTabGroups();
+
 export class ThemeIcon {
   constructor(readonly id: string) {}
 }
@@ -248,11 +319,20 @@ export const window = withEvents({
   }),
   registerWebviewViewProvider: vi.fn(() => new Disposable()),
   withProgress: vi.fn(),
+  tabGroups,
 });
+
+/** The default `executeCommand`: `vscode.diff` opens a diff tab; everything else does nothing. */
+async function runCommand(...args: unknown[]): Promise<undefined> {
+  if (args[0] === 'vscode.diff') {
+    tabGroups.openDiff(args[1] as Uri, args[2] as Uri, String(args[3]));
+  }
+  return undefined;
+}
 
 export const commands = {
   registerCommand: vi.fn((_id: string, _run: unknown) => new Disposable()),
-  executeCommand: vi.fn(async (..._args: unknown[]) => undefined),
+  executeCommand: vi.fn(runCommand),
 };
 
 export interface FakeConfigValue {
@@ -299,6 +379,7 @@ export const workspace = withEvents({
 
 export const languages = withEvents({
   getDiagnostics: vi.fn((): unknown => []),
+  registerCodeLensProvider: vi.fn(() => new Disposable()),
 });
 
 export const env = { appName: 'Visual Studio Code (mock)' };
@@ -318,7 +399,8 @@ export function resetVscodeMock(): void {
   ]) {
     fn.mockReset();
   }
-  commands.executeCommand.mockImplementation(async () => undefined);
+  commands.executeCommand.mockImplementation(runCommand);
+  tabGroups.reset();
   commands.registerCommand.mockImplementation(() => new Disposable());
   languages.getDiagnostics.mockImplementation(() => []);
   window.activeTextEditor = undefined;

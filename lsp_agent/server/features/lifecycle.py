@@ -36,7 +36,7 @@ def register(server: AgentServer) -> None:
         if root is not None:
             ls.settings.root = root
         ls.settings.set_initialization_options(params.initialization_options)
-        ls.service_opening = ls.spawn(_open_service(ls))  # answer initialize without waiting
+        ls.service_opening = ls.spawn(_open_service(ls))  # once initialized (or needed)
         if params.process_id:
             ls.spawn(_exit_with_parent(ls, params.process_id))
 
@@ -44,6 +44,7 @@ def register(server: AgentServer) -> None:
     async def initialized(ls: AgentServer, params: t.InitializedParams) -> None:
         from lsp_agent.server.watcher import watch_workspace
 
+        ls.engine_wanted.set()
         ls.spawn(watch_workspace(ls.root, ls.settings.reload))
         ls.spawn(_warm_up())
         ls.spawn(_report_sandbox(ls))
@@ -101,7 +102,8 @@ async def _warm_up() -> None:
 
 async def _open_service(ls: AgentServer) -> SessionService:
     """Load the engine (off the loop) and open its store: the one place the session
-    service is created."""
+    service is created. It waits for `initialized` (or a request that needs it)."""
+    await ls.engine_wanted.wait()
     await asyncio.to_thread(importlib.import_module, "lsp_agent.agent.service")
     from lsp_agent.agent.service import SessionService
 

@@ -22,8 +22,7 @@ def register(server: AgentServer) -> None:
 
         args = parse(p.NewSessionParams, params)
         live = await ops.create(ls, ops.cwd(ls, args.cwd), args.title or "")
-        mode, model = choices(ls, live)
-        return p.NewSessionResult(session_id=live.session.id, mode=mode, model=model).dump()
+        return p.NewSessionResult(session_id=live.session.id, **choices(ls, live)).dump()
 
     @server.feature(p.SESSION_PROMPT)
     async def session_prompt(ls: AgentServer, params: Any) -> dict[str, Any]:
@@ -49,9 +48,8 @@ def register(server: AgentServer) -> None:
         args = parse(p.SessionIdParams, params)
         live = await ops.find(ls, args.session_id, reload=True)
         updates = await ops.replay(ls, live)
-        mode, model = choices(ls, live)
         return p.LoadSessionResult(
-            session_id=live.session.id, updates=updates, mode=mode, model=model
+            session_id=live.session.id, updates=updates, **choices(ls, live)
         ).dump()
 
     @server.feature(p.SESSION_UNDO)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import traceback
 from contextlib import aclosing
@@ -318,3 +319,22 @@ async def test_unusable_base_url_is_not_retried(make_client: MakeClient) -> None
             events.append(event)
     assert not info.value.retryable and "http://" in str(info.value)
     assert retries(events) == []
+
+
+def test_an_http_server_gets_a_context_that_trusts_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No CA bundle load for a local http:// server, and nothing unverified either: any TLS
+    that context meets fails. With a proxy in the environment, the real context."""
+    import ssl
+
+    from lsp_agent.model.client import _default_ssl_context, _ssl_context_for
+
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    local = _ssl_context_for("http://127.0.0.1:8000/v1")
+    assert local.verify_mode == ssl.CERT_REQUIRED and local.check_hostname
+    assert local.get_ca_certs() == [] and local is not _default_ssl_context()
+    assert _ssl_context_for("https://api.openai.com/v1") is _default_ssl_context()
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.example:3128")
+    assert _ssl_context_for("http://127.0.0.1:8000/v1") is _default_ssl_context()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +80,46 @@ async def test_open_errors_and_close(tmp_path: Path) -> None:
     await store.close()  # closing twice is harmless
     with pytest.raises(StoreError, match="closed"):
         await store.list_sessions()
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="lsp-agent-store")
+        self.submits = 0
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.submits += 1
+        return super().submit(*args, **kwargs)
+
+
+async def test_calls_queued_behind_a_busy_thread_run_in_one_go(db_path: Path) -> None:
+    """One hop for the lot (a turn's writes), yet each caller gets its own result, a failing
+    call fails only its caller, and the order is the order of the calls."""
+    executor = CountingExecutor()
+    store = AsyncSessionStore(SessionStore(db_path), executor)
+    try:
+        sid = (await store.create_session("/ws")).id
+        gate, running = threading.Event(), threading.Event()
+
+        def block(_: SessionStore) -> bool:
+            running.set()
+            return gate.wait(10)
+
+        blocker = asyncio.create_task(store.call(block))
+        assert await asyncio.to_thread(running.wait, 10)  # the thread is busy now
+        before = executor.submits
+        writes = [store.append_message(sid, UserMessage(content=str(i)), 1) for i in range(3)]
+        queued = [
+            asyncio.ensure_future(writes[0]),
+            asyncio.ensure_future(store.get_session("no-such-session")),
+            *map(asyncio.ensure_future, writes[1:]),
+        ]
+        gate.set()
+        results = await asyncio.gather(blocker, *queued, return_exceptions=True)
+        assert results[0] is True
+        assert results[1] == 0 and results[3:] == [1, 2]
+        assert isinstance(results[2], StoreError)
+        assert executor.submits - before <= 1  # queued behind the blocker: no hop of their own
+        assert [m.content for m in await store.load_messages(sid)] == ["0", "1", "2"]
+    finally:
+        await store.close()

@@ -3,6 +3,7 @@ write_file's path rules before any is written, and each file gets its own undo d
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from lsp_agent.config import LangServerSettings
 from lsp_agent.langserver.manager import LangServers
 from lsp_agent.langserver.tools import Lsp
 from lsp_agent.tools.base import ToolContext, ToolError
+from lsp_agent.workspace import DiskWorkspace, Document, EditRejected, Written
 from tests.unit.tools.helpers import MakeCtx
 
 
@@ -98,3 +100,31 @@ async def test_an_edit_that_also_changes_a_protected_path_is_refused(
         == 1
     )
     assert (root / ".vscode" / "tasks.py").read_text() == "old = 4\n"
+
+
+class ReviewingWorkspace(DiskWorkspace):
+    """The user accepts the edit of a.py and rejects the one of b.py (as a review would)."""
+
+    async def write(self, before: Document, new_text: str, *, label: str) -> Written | None:
+        if before.path.name == "b.py":
+            raise EditRejected("The user rejected the edit to b.py (1 hunk); unchanged.")
+        await super().write(before, new_text, label=label)
+        return Written(new_text, "The user reviewed and accepted the whole edit (1 hunk).")
+
+
+async def test_a_file_rejected_in_review_is_skipped_and_said(
+    lsp: Lsp, ctx: ToolContext, root: Path, files: dict[str, Path]
+) -> None:
+    (root / "b.py").write_text("old = 3\n")
+    ctx = dataclasses.replace(ctx, workspace=ReviewingWorkspace([root]))
+    plan = await lsp.plan(ctx, _edit(files["a"].as_uri(), (root / "b.py").as_uri()))
+    result = await lsp.write(ctx, plan, "rename")
+    assert result.output.startswith("Changed 1 file(s): a.py.")
+    assert "The user rejected the edit to b.py" in result.output
+    assert "a.py: The user reviewed and accepted the whole edit" in result.output
+    assert result.edited == [files["a"]]
+    assert (root / "b.py").read_text() == "old = 3\n" and files["a"].read_text() == "new = 1\n"
+    only_b = await lsp.plan(ctx, _edit((root / "b.py").as_uri()))
+    with pytest.raises(ToolError) as e:
+        await lsp.write(ctx, only_b, "rename")
+    assert e.value.denied and "rejected the edit to b.py" in str(e.value)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lsp_agent.agent.events import Event, PlanEntry, PlanUpdated
@@ -61,3 +62,16 @@ async def test_update_plan_emits_the_plan(ctx: ToolContext, events: list[Event])
         )
     ]
     assert update_plan.title(update_plan.parse('{"entries": []}')) == "Update plan"
+
+
+def test_a_rebuilt_tool_gets_its_own_copy_of_the_cached_schema() -> None:
+    """Schemas are made once per args model; wrappers rebuild tools (dataclasses.replace),
+    and a spec changed through one tool must not change another's."""
+    read = default_tools().get("read_file")
+    assert read is not None
+    copies = [dataclasses.replace(read, description=f"copy {n}") for n in range(2)]
+    a, b = (c.spec["function"]["parameters"] for c in copies)
+    assert a == b == read.spec["function"]["parameters"] and a is not b
+    a["properties"]["path"]["description"] = "changed"
+    assert b["properties"]["path"]["description"] != "changed"
+    assert read.spec["function"]["parameters"] == b

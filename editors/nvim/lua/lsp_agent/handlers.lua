@@ -226,6 +226,9 @@ function M.handlers()
       return require('lsp_agent.language').handle(err, params, ctx)
     end,
     [protocol.APPLY_EDIT] = M.apply_edit,
+    [protocol.REVIEW] = function(err, params, ctx)
+      return require('lsp_agent.review').handle(err, params, ctx)
+    end,
   }
 end
 

@@ -379,6 +379,17 @@ function M.mode(name)
   end)
 end
 
+--- :AgentReview hunks|file|auto — how the current session's edits land: reviewed per hunk,
+--- as a whole file, or as the permission mode allows (no argument: say which).
+function M.review(name)
+  with_session(function(client, s)
+    local change = (name and name ~= '') and { review = name } or {}
+    require('lsp_agent.session').config(client, s, change, function(r)
+      util.notify('edits of this session: review ' .. tostring(r.review))
+    end)
+  end)
+end
+
 --- :AgentModel [name] — switch the model of the current session (a picker from /models without one).
 function M.model(name)
   with_session(function(client, s)

@@ -11,7 +11,7 @@ M.SESSION_LIST = 'agent/session/list'
 M.SESSION_LOAD = 'agent/session/load'
 M.SESSION_UNDO = 'agent/session/undo'
 M.COMMANDS = 'agent/commands' -- the slash commands a prompt may start with
-M.SESSION_CONFIG = 'agent/session/config' -- read or switch a session's mode and model
+M.SESSION_CONFIG = 'agent/session/config' -- read or switch a session's mode, model, review
 
 -- server -> client
 M.SESSION_UPDATE = 'agent/session/update' -- notification
@@ -19,6 +19,7 @@ M.REQUEST_PERMISSION = 'agent/session/request_permission'
 M.GET_DIAGNOSTICS = 'agent/getDiagnostics'
 M.SAVE_DOCUMENTS = 'agent/saveDocuments'
 M.LANGUAGE_FEATURE = 'agent/languageFeature' -- an LSP request for the other language servers
+M.REVIEW = 'agent/review' -- review an agent edit (per hunk or whole file) before it is written
 
 -- standard LSP methods the plugin touches
 M.APPLY_EDIT = 'workspace/applyEdit'
@@ -40,6 +41,7 @@ M.CLIENT_CAPABILITIES = {
   getDiagnostics = true,
   saveDocuments = true,
   languageFeatures = true, -- agent/languageFeature, from the other attached language servers
+  review = true, -- agent/review: a diff view with per-hunk accept / reject (lua/lsp_agent/review.lua)
 }
 
 -- the embedded resource that carries the editor's diagnostics (@problems)

@@ -79,10 +79,13 @@ function M.permission_answered(params, choice)
   transcript.permission(s, tool.toolCallId, answer)
 end
 
---- The mode and model a session's prompts run with, as the server says them.
+--- The mode, model and review mode a session's prompts run with, as the server says them.
 function M.remember(s, result)
   if type(result) == 'table' and type(result.mode) == 'string' and type(result.model) == 'string' then
     s.mode, s.model = result.mode, result.model
+  end
+  if type(result) == 'table' and type(result.review) == 'string' then
+    s.review = result.review
   end
 end
 

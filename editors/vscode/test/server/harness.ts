@@ -29,12 +29,15 @@ import {
   LANGUAGE_FEATURE,
   type LanguageFeatureParams,
   REQUEST_PERMISSION,
+  REVIEW,
   type RequestPermissionParams,
+  type ReviewParams,
   SAVE_DOCUMENTS,
   SESSION_UPDATE,
   type SaveDocumentsParams,
   type SessionUpdateParams,
 } from '../../src/protocol';
+import { ReviewEditor } from '../../src/review';
 import { type Inspected, initializationOptions, restrictedSettings, serverSettingKeys, serverSettings } from '../../src/settings';
 
 export const REPO = join(__dirname, '..', '..', '..', '..');
@@ -175,6 +178,9 @@ export interface Agent {
   /** Every `agent/session/update` as received. */
   updates: SessionUpdateParams[];
   permissionRequests: RequestPermissionParams[];
+  /** agent/review requests, answered by the extension's ReviewEditor (on the mocked `vscode`). */
+  reviewRequests: ReviewParams[];
+  reviews: ReviewEditor;
   diagnosticsRequests: GetDiagnosticsParams[];
   /** agent/languageFeature requests (the client advertises languageFeatures). */
   languageRequests: LanguageFeatureParams[];
@@ -189,6 +195,8 @@ export interface Agent {
   uri(name: string): string;
   open(name: string, text?: string): string;
   close(uri: string): void;
+  /** The user changes an open buffer (unsaved): a new version, and didChange to the server. */
+  change(uri: string, text: string): void;
   /** Change the user's settings as VS Code does: didChangeConfiguration, then the server pulls. */
   setSettings(settings: Record<string, unknown>): Promise<void>;
   /** Forget what was recorded, close the documents, start the next prompt in a new session. */
@@ -231,6 +239,8 @@ export async function startAgent(root: string, state: string, options: AgentOpti
   const docs = new Map<string, Doc>();
   const user = new StubUser();
   const controller = new AgentController();
+  const reviews = new ReviewEditor();
+  reviews.register();
   const waiters: Array<() => void> = [];
   const changed = () => waiters.forEach((w) => w());
   const agent: Agent = {
@@ -241,6 +251,8 @@ export async function startAgent(root: string, state: string, options: AgentOpti
     docs,
     updates: [],
     permissionRequests: [],
+    reviewRequests: [],
+    reviews,
     diagnosticsRequests: [],
     languageRequests: [],
     saveRequests: [],
@@ -276,6 +288,16 @@ export async function startAgent(root: string, state: string, options: AgentOpti
         waiters.push(check);
       });
     },
+    change(uri, text) {
+      const doc = docs.get(uri)!;
+      doc.text = text;
+      doc.version++;
+      doc.dirty = true;
+      void connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: doc.version },
+        contentChanges: [{ text }],
+      });
+    },
     close(uri) {
       docs.delete(uri);
       void connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
@@ -294,6 +316,7 @@ export async function startAgent(root: string, state: string, options: AgentOpti
       for (const list of [
         agent.updates,
         agent.permissionRequests,
+        agent.reviewRequests,
         agent.diagnosticsRequests,
         agent.languageRequests,
         agent.saveRequests,
@@ -334,6 +357,12 @@ export async function startAgent(root: string, state: string, options: AgentOpti
     agent.permissionRequests.push(params);
     changed();
     return askPermission(params, user, token);
+  });
+  connection.onRequest(REVIEW, (params: ReviewParams, token) => {
+    agent.reviewRequests.push(params);
+    const answer = reviews.review(params, token);
+    changed();
+    return answer;
   });
   connection.onRequest(GET_DIAGNOSTICS, (params: GetDiagnosticsParams) => {
     agent.diagnosticsRequests.push(params);

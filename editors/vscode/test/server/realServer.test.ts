@@ -13,6 +13,8 @@ import { SESSION_PROMPT, SESSION_UPDATE, type SessionUpdateParams } from '../../
 import { askRequest, fixRequest } from '../../src/routing';
 import { TranscriptModel } from '../../src/transcript/model';
 import { renderTranscript } from '../../src/transcript/render';
+import { REVIEW_COMMANDS } from '../../src/review';
+import * as vscode from '../vscode.mock';
 import { type Agent, type ModelServer, SERVER_COMMAND, type ScriptEntry, startAgent, startModelServer, tempDir } from './harness';
 
 const APP = 'def add(a, b):\n    return a - b\n';
@@ -41,6 +43,36 @@ function seqsOf(updates: SessionUpdateParams[], sessionId: string): number[] {
 
 function gapless(seqs: number[]): boolean {
   return seqs.length > 0 && seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
+}
+
+/** Two functions, both wrong: an agent edit that fixes both is two hunks. */
+const TWO = 'def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n';
+const TWO_FIXED = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n';
+const writeTwo = { builder: 'tool_call_reply', calls: [['write_file', { path: 'two.py', content: TWO_FIXED }]] };
+
+/** The open review as the user sees it: its diff tab, and a click on one of its CodeLenses. */
+function reviewView(a: Agent) {
+  const tab = vscode.tabGroups.tabs.at(-1)!;
+  const right = (tab.input as vscode.TabInputTextDiff).modified;
+  const lenses = () => a.reviews.provideCodeLenses({ uri: right } as never);
+  const click = (title: string) => {
+    const lens = lenses().find((l) => l.command!.title.includes(title));
+    if (!lens) {
+      throw new Error(`no lens "${title}": ${lenses().map((l) => l.command!.title).join(', ')}`);
+    }
+    const [key, id] = lens.command!.arguments as [string, number];
+    const decision = lens.command!.command === REVIEW_COMMANDS.acceptHunk ? 'accepted' : 'rejected';
+    expect([REVIEW_COMMANDS.acceptHunk, REVIEW_COMMANDS.rejectHunk]).toContain(lens.command!.command);
+    a.reviews.decideHunk(key, id, decision);
+  };
+  return { tab, right, lenses, click };
+}
+
+/** The last tool result the model got. */
+function lastToolResult(m: ModelServer): string {
+  const messages = m.requests().at(-1)!.body.messages ?? [];
+  const tool = messages.filter((x) => x.role === 'tool').at(-1);
+  return typeof tool?.content === 'string' ? tool.content : JSON.stringify(tool?.content);
 }
 
 const editApp = { builder: 'tool_call_reply', calls: [['edit_file', { path: 'app.py', old_string: 'a - b', new_string: 'a + b' }]] };
@@ -144,6 +176,85 @@ describe.skipIf(!SERVER_COMMAND)('the real server over stdio', () => {
     expect(result.stopReason).toBe('end_turn');
     expect(a.applyEdits).toHaveLength(0);
     expect(a.docs.get(uri)!.text).toBe(APP);
+    const tool = a.controller.current!.state.entries.find((e) => e.type === 'tool');
+    expect(tool).toMatchObject({ status: 'failed' });
+  });
+
+  it('review per hunk: accept one hunk and reject the other; only the accepted one lands, and the model is told', async () => {
+    writeFileSync(join(root, 'two.py'), TWO);
+    const a = await start([writeTwo, { builder: 'text_reply', text: 'Only add is fixed, then.' }]);
+    const uri = a.open('two.py');
+    const config = await a.controller.config({ review: 'hunks' });
+    expect(config.review).toBe('hunks');
+    expect(a.controller.choices?.review).toBe('hunks');
+    const pending = a.controller.prompt('fix both functions');
+    await a.until(() => a.reviewRequests.length === 1, 'the review request');
+    const request = a.reviewRequests[0]!;
+    expect(request).toMatchObject({ uri, path: 'two.py', version: 1, granularity: 'hunks', original: TWO, proposed: TWO_FIXED });
+    expect(request.hunks.map((h) => [h.id, h.originalStart, h.originalLines, h.proposedText])).toEqual([
+      [0, 1, 1, '    return a + b\n'],
+      [1, 5, 1, '    return a * b\n'],
+    ]);
+    // the review is the question: no permission prompt before it (ask mode)
+    expect(a.permissionRequests).toEqual([]);
+    const view = reviewView(a);
+    expect(view.lenses().map((l) => l.command!.title)).toEqual([
+      '$(check) Accept hunk 1 (line 2)',
+      '$(close) Reject',
+      '$(check) Accept hunk 2 (line 6)',
+      '$(close) Reject',
+    ]);
+    expect(a.docs.get(uri)!.text).toBe(TWO); // nothing written while the user decides
+    view.click('Accept hunk 1');
+    view.click('Reject'); // hunk 2's (hunk 1's lens is now "Accepted")
+    const result = await pending;
+    expect(result.stopReason).toBe('end_turn');
+    expect(vscode.tabGroups.tabs).toEqual([]); // the review closed itself
+    // only hunk 1 landed, in the open buffer
+    const landed = TWO.replace('a - b', 'a + b');
+    expect(a.docs.get(uri)).toMatchObject({ text: landed, version: 2, dirty: true });
+    expect(readFileSync(join(root, 'two.py'), 'utf8')).toBe(TWO);
+    // the model was told the truth: which hunk landed (with its text), which did not
+    const told = lastToolResult(model!);
+    expect(told).toContain('accepted 1 of 2 hunks');
+    expect(told).toMatch(/Hunk 1 \(.*\): accepted/);
+    expect(told).toContain('return a + b');
+    expect(told).toMatch(/Hunk 2 \(.*\): rejected/);
+    expect(told).not.toContain('a * b');
+  });
+
+  it('closing the review tab rejects the edit: the file on disk is unchanged, and the model is told', async () => {
+    writeFileSync(join(root, 'two.py'), TWO);
+    const a = await start([writeTwo, { builder: 'text_reply', text: 'You closed it; I will ask first.' }]);
+    await a.controller.config({ review: 'hunks' });
+    const pending = a.controller.prompt('fix both functions');
+    await a.until(() => a.reviewRequests.length === 1, 'the review request');
+    expect(a.reviewRequests[0]!.version).toBeNull(); // not open in the editor
+    const view = reviewView(a);
+    view.click('Accept hunk 1'); // decided, but never sent: the tab is closed first
+    vscode.tabGroups.closeByUser(view.tab);
+    expect((await pending).stopReason).toBe('end_turn');
+    expect(readFileSync(join(root, 'two.py'), 'utf8')).toBe(TWO);
+    expect(a.applyEdits).toHaveLength(0);
+    expect(lastToolResult(model!)).toContain('closed the review');
+    const tool = a.controller.current!.state.entries.find((e) => e.type === 'tool');
+    expect(tool).toMatchObject({ status: 'failed' });
+  });
+
+  it('a buffer the user changes during the review is not clobbered: the edit is refused and the model told', async () => {
+    writeFileSync(join(root, 'two.py'), TWO);
+    const a = await start([writeTwo, { builder: 'text_reply', text: 'You changed it; I will read it again.' }]);
+    const uri = a.open('two.py');
+    await a.controller.config({ review: 'hunks' });
+    const pending = a.controller.prompt('fix both functions');
+    await a.until(() => a.reviewRequests.length === 1, 'the review request');
+    const mine = `${TWO}# my note\n`;
+    a.change(uri, mine); // typed while the review was open, not saved
+    a.reviews.decideAll(undefined, 'accepted'); // Accept All
+    expect((await pending).stopReason).toBe('end_turn');
+    expect(a.docs.get(uri)!.text).toBe(mine);
+    expect(readFileSync(join(root, 'two.py'), 'utf8')).toBe(TWO);
+    expect(lastToolResult(model!)).toMatch(/Nothing was written to two\.py/);
     const tool = a.controller.current!.state.entries.find((e) => e.type === 'tool');
     expect(tool).toMatchObject({ status: 'failed' });
   });

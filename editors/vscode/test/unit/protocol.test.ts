@@ -45,12 +45,13 @@ describe('protocol.ts agrees with schemas/', () => {
     expect(Object.keys(STOP_REASONS).sort()).toEqual([...result.properties.stopReason.enum].sort());
   });
 
-  it('advertises the four client capabilities of the README', () => {
+  it('advertises the five client capabilities of the README', () => {
     expect(CLIENT_CAPABILITIES).toEqual({
       requestPermission: true,
       getDiagnostics: true,
       saveDocuments: true,
       languageFeatures: true,
+      review: true,
     });
   });
 

@@ -8,6 +8,7 @@ import { AgentCommands, editorContext, sessionPickItems } from '../../src/comman
 import { AgentController, type Connection } from '../../src/controller';
 import { DiffDocuments } from '../../src/diffs';
 import type { PromptResult } from '../../src/protocol';
+import { ReviewEditor } from '../../src/review';
 import { FIX_FILE_PROMPT, FIX_PROMPT, askRequest, covering, fixRequest, runRequest } from '../../src/routing';
 import { AgentStatusBar, statusView } from '../../src/statusBar';
 import { TranscriptModel } from '../../src/transcript/model';
@@ -128,6 +129,7 @@ describe('commands', () => {
   it('registers every palette command of package.json', () => {
     const { commands } = setup();
     commands.register();
+    new ReviewEditor().register();
     const registered = vscode.commands.registerCommand.mock.calls.map((c) => c[0]);
     const contributed = (pkg.contributes.commands as Array<{ command: string }>).map((c) => c.command);
     expect(registered.sort()).toEqual(contributed.sort());
@@ -375,7 +377,7 @@ describe('the language client', () => {
     feature.fillClientCapabilities(capabilities);
     expect(capabilities.experimental).toEqual({
       other: 1,
-      lspAgent: { requestPermission: true, getDiagnostics: true, saveDocuments: true, languageFeatures: true },
+      lspAgent: { requestPermission: true, getDiagnostics: true, saveDocuments: true, languageFeatures: true, review: true },
     });
     feature.initialize({ experimental: { lspAgent: { version: 1 } } } as never);
     expect(feature.serverVersion).toBe(1);
