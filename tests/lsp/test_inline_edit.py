@@ -5,13 +5,14 @@ errors (or absent tools) that tell the model the allowed range; edits inside lan
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pygls.exceptions import JsonRpcException
 
 from tests.fakes.model_server import FakeModelServer, text_reply, tool_call_reply
-from tests.lsp.harness import AgentClient, tool_names, tool_results
+from tests.lsp.harness import ALL_AGENT_CAPS, AgentClient, start, stop, tool_names, tool_results
 
 TEN = "".join(f"line {i}\n" for i in range(1, 11))
 BACKWARDS = {"start": {"line": 5, "character": 0}, "end": {"line": 2, "character": 0}}
@@ -149,3 +150,41 @@ async def test_a_bad_inline_edit_is_invalid_params(
         await agent.prompt(session, "go", inlineEdit={**edit, "uri": uri or edit["uri"]})
     assert error in str(raised.value)
     assert agent.server.chat_requests == []
+
+
+async def test_with_review_an_inline_edit_is_reviewed_and_one_outside_is_never_shown(
+    tmp_path: Path, lsp_model: FakeModelServer
+) -> None:
+    """The scope is checked before the review: the user reviews only edits inside it."""
+    lsp_model.clear()
+    (tmp_path / "ws").mkdir()
+    client = await start(
+        tmp_path / "ws",
+        tmp_path / "state",
+        lsp_model,
+        agent_caps={**ALL_AGENT_CAPS, "review": True},
+        settings={"editor": {"review": "hunks"}},
+    )
+    try:
+        name = client.write("a.py", TEN)
+        uri = client.open("a.py")
+        outside = {"path": name, "content": TEN.replace("line 9", "X")}
+        inside = {"path": name, "old_string": "line 3", "new_string": "LINE 3"}
+        lsp_model.script(
+            tool_call_reply([("write_file", outside)]),
+            tool_call_reply([("edit_file", inside)]),
+            text_reply("done"),
+        )
+        client.editor.review_answers.append({"accepted": [0], "rejected": []})
+        session = await client.new_session()
+        edit = {"uri": uri, "range": lines(3, 3)}
+        await client.prompt(session, "shout", inlineEdit=edit)
+        buffer = client.editor.docs[uri].text
+    finally:
+        await stop(client)
+    [review] = client.editor.review_requests
+    assert review["proposed"] == TEN.replace("line 3", "LINE 3")
+    assert buffer == TEN.replace("line 3", "LINE 3")
+    told = tool_results(lsp_model)
+    assert "changes line 9, outside that range: not done" in told[0]
+    assert told[1].startswith(f"Edited {name}: replaced 1 occurrence at line 3.")
