@@ -1,8 +1,9 @@
 """An ACP prompt's content blocks -> the engine's prompt text, plus the editor's views.
 
 Text is taken as is; a resource link to a workspace file becomes an @mention (attached by the
-engine), any other is named; an embedded text resource is the editor's
-buffer: its text goes into the prompt, and the agent's reads of that file see it."""
+engine; a `#L10-20` fragment: those lines), any other is named; an embedded text resource is
+the editor's buffer: its text goes into the prompt, and the agent's reads of that file see it.
+One whose URI has a `#L10-20` fragment is a selection: attached, never the file's view."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from acp.schema import (
     TextResourceContents,
 )
 
-from lsp_agent.agent.mentions import attachment, mention
+from lsp_agent.agent.mentions import attachment, line_fragment, mention
 from lsp_agent.server.uris import NotAFileUri, uri_to_path
 from lsp_agent.workspace import DiskWorkspace, WorkspaceError
 
@@ -32,7 +33,9 @@ def prompt_text(blocks: list[Any], workspace: DiskWorkspace) -> tuple[str, dict[
     embedded = {
         _workspace_path(b.resource.uri, workspace)
         for b in blocks
-        if isinstance(b, EmbeddedResourceContentBlock) and hasattr(b.resource, "text")
+        if isinstance(b, EmbeddedResourceContentBlock)
+        and hasattr(b.resource, "text")
+        and line_fragment(b.resource.uri)[1] is None
     }
     for i, block in enumerate(blocks):
         if isinstance(block, TextContentBlock):
@@ -40,10 +43,13 @@ def prompt_text(blocks: list[Any], workspace: DiskWorkspace) -> tuple[str, dict[
         elif isinstance(block, ResourceContentBlock):
             # A workspace file the client only links (Zed's @file) is attached like an
             # @mention, unless the prompt embeds its text too.
-            linked = _workspace_path(block.uri, workspace)
+            base, lines = line_fragment(block.uri)
+            linked = _workspace_path(base, workspace)
             written = None
-            if linked is not None and linked not in embedded:
+            if linked is not None and (linked not in embedded or lines is not None):
                 written = mention(workspace.display(linked))
+                if written is not None and lines is not None:
+                    written += f":{lines[0]}-{lines[1]}"
             if written is not None:
                 parts.append(written)
             else:
@@ -52,8 +58,13 @@ def prompt_text(blocks: list[Any], workspace: DiskWorkspace) -> tuple[str, dict[
             resource = block.resource
             if not isinstance(resource, TextResourceContents):
                 raise invalid(f"prompt.{i}: binary resources are not supported")
-            path = _workspace_path(resource.uri, workspace)
+            base, lines = line_fragment(resource.uri)
+            path = _workspace_path(base, workspace)
             name = workspace.display(path) if path is not None else resource.uri
+            if path is not None and lines is not None:  # a selection: not the whole file
+                label = f"{name}:{lines[0]}-{lines[1]}"
+                parts.append(attachment(label, resource.text, "the user's selection"))
+                continue
             if path is not None:
                 views[path] = resource.text
             parts.append(attachment(name, resource.text, "the editor's current text"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
+from lsp_agent.agent.edit_scope import EditScope, ScopedWorkspace, scoped_tools
 from lsp_agent.agent.events import Event, EventSink, RunFinished, UsageInfo
 from lsp_agent.agent.session import (
     RunEnv,
@@ -142,6 +143,7 @@ class RunParts:
     # where the language tools get answers (the editor's, in the LSP front end); None:
     # language servers the daemon starts itself. Taken by the session's first prompt.
     language: LanguageSources | None = None
+    scope: EditScope | None = None  # an inline edit: only these lines of one file may change
 
 
 PartsFactory = Callable[[LiveSession], Awaitable[RunParts]]
@@ -332,10 +334,15 @@ class SessionService:
             )
         tools, ls_notes = with_langservers(live.langservers, tools)
         notes = [*notes, *ls_notes]
+        workspace = parts.workspace
+        if parts.scope is not None:  # after MCP and the language tools: they are scoped too
+            workspace = ScopedWorkspace(workspace, parts.scope)
+            tools, scope_notes = scoped_tools(tools)
+            notes = [*notes, *scope_notes]
         return RunEnv(
             settings=settings,
             model=self.model(settings),
-            workspace=parts.workspace,
+            workspace=workspace,
             sink=parts.sink,
             gate=parts.gate,
             tools=tools,

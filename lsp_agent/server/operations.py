@@ -16,6 +16,7 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from lsp_agent.agent.edit_scope import EditScope
 from lsp_agent.agent.events import RunFinished, UsageInfo
 from lsp_agent.agent.service import (
     LiveSession,
@@ -88,20 +89,33 @@ async def list_sessions(ls: AgentServer) -> dict[str, Any]:
 
 async def prompt(ls: AgentServer, args: p.PromptParams) -> dict[str, Any]:
     from lsp_agent.server.editor_context import with_context
+    from lsp_agent.server.prompt_content import PromptProblem, inline_edit, prompt_text
 
     live = await find(ls, args.session_id)
-    text = await with_context(args.text(), args.context, lambda uri: read_text(ls, uri))
-    if not text.strip():
-        raise JsonRpcInvalidParams(message="invalid params: prompt: the prompt is empty")
+    workspace = editor_workspace(ls, live.session.root)
+    scope = None
     try:
-        finished = await run_prompt(ls, live, text, args.work_done_token)
+        text = prompt_text(args.prompt, workspace)
+        if not text.strip():
+            raise PromptProblem("prompt: the prompt is empty")
+        if args.inline_edit is not None:
+            text, scope = await inline_edit(text, args.inline_edit, workspace)
+    except PromptProblem as e:
+        raise JsonRpcInvalidParams(message=f"invalid params: {e}") from None
+    text = await with_context(text, args.context, lambda uri: read_text(ls, uri))
+    try:
+        finished = await run_prompt(ls, live, text, args.work_done_token, scope)
     except ServiceError as e:
         raise _wire_error(e) from None
     return prompt_result(finished)
 
 
 async def run_prompt(
-    ls: AgentServer, live: LiveSession, text: str, token: Any = None
+    ls: AgentServer,
+    live: LiveSession,
+    text: str,
+    token: Any = None,
+    scope: EditScope | None = None,
 ) -> RunFinished:
     """Run a prompt through the service, with `$/progress` around it. The three LSP ways
     to cancel ($/cancelRequest, agent/session/cancel, workDoneProgress/cancel) all reach
@@ -124,6 +138,7 @@ async def run_prompt(
             gate=gate,
             tools=tools,
             language=editor_language(ls) if ls.agent_caps.language_features else None,
+            scope=scope,
         )
 
     title = live.session.info.title

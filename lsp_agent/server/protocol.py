@@ -19,6 +19,7 @@ from lsp_agent.server.review_protocol import ReviewResult as ReviewResult
 from lsp_agent.server.wire import Wire as Wire
 
 PROTOCOL_VERSION = 1
+PROBLEMS_URI = "lsp-agent:problems"  # an embedded resource: the editor's diagnostics
 Mode = Literal["read-only", "ask", "accept-edits", "auto"]  # config.PermissionMode, on the wire
 
 # client -> server
@@ -98,11 +99,41 @@ class TextBlock(Wire):
 
 class ResourceLinkBlock(Wire):
     type: Literal["resource_link"] = "resource_link"
-    uri: str
+    uri: str = Field(
+        description="A workspace file is attached like an @mention; a `#L10-20` or `#L10` "
+        "fragment attaches only those lines (1-based)."
+    )
     name: str | None = None
 
 
-ContentBlock = Annotated[TextBlock | ResourceLinkBlock, Field(discriminator="type")]
+class TextResource(Wire):
+    uri: str = Field(
+        description=f"`{PROBLEMS_URI}`: the editor's diagnostics (text: a JSON list of "
+        "`{uri, diagnostics}`); a file URI with a `#L3-5` fragment: the user's selection "
+        "(text: those lines); any other: text attached as is."
+    )
+    text: str
+    mime_type: str | None = None
+
+
+class EmbeddedResourceBlock(Wire):
+    type: Literal["resource"] = "resource"
+    resource: TextResource
+
+
+ContentBlock = Annotated[
+    TextBlock | ResourceLinkBlock | EmbeddedResourceBlock, Field(discriminator="type")
+]
+
+
+class InlineEdit(Wire):
+    """An inline edit: the run may change only these lines of this file."""
+
+    uri: str
+    range: Range = Field(
+        description="The lines the edit may change: start.line to end.line (an end at "
+        "character 0 of a later line stops at the line before)."
+    )
 
 
 class PromptContext(Wire):
@@ -115,16 +146,10 @@ class PromptParams(Wire):
     session_id: str = Field(min_length=1)
     prompt: list[ContentBlock] | str
     context: PromptContext | None = None
+    inline_edit: InlineEdit | None = Field(
+        None, description="Edit only this range: edits elsewhere are refused as tool errors."
+    )
     work_done_token: int | str | None = None
-
-    def text(self) -> str:
-        if isinstance(self.prompt, str):
-            return self.prompt
-        parts = [
-            b.text if isinstance(b, TextBlock) else f"[{b.name or b.uri}]({b.uri})"
-            for b in self.prompt
-        ]
-        return "\n".join(parts)
 
 
 class UsageSummary(Wire):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from lsp_agent.agent.edit_scope import check_scope
 from lsp_agent.agent.events import Diff
 from lsp_agent.safe_text import show_name
 from lsp_agent.tools.base import ToolContext, ToolError, ToolResult, tool
@@ -177,6 +178,8 @@ class _Change:
 
 
 def _change(ctx: ToolContext, doc: Document, new_text: str, summary: str) -> _Change:
+    with workspace_errors():  # an inline edit's range: refused before permission is asked
+        check_scope(ctx.workspace, doc, new_text)
     diff = None
     if not doc.exists or new_text != doc.text:
         shown = ctx.workspace.display(doc.path)

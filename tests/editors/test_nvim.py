@@ -425,6 +425,54 @@ def test_ask_completes_slash_commands_and_file_mentions(
     assert model_server.chat_requests == []
 
 
+def test_problems_and_selection_mentions_and_their_completion(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    (nvim.root / "other.py").write_text("x = 1\n")
+    model_server.script(text_reply("fixed"), text_reply("nothing selected"))
+    result = nvim.run("mentions.lua")
+    assert result["no_selection_yet"] == []
+    assert result["special"][:2] == ["@problems", "@selection"]
+    assert "@app.py" in result["special"]
+    assert result["selection"] == ["@selection"]
+    assert result["ranged"] == ["@app.py:2"]  # the visual selection's line
+    assert result["typed"] == ["@app.py:2", "@app.py:1-2"]
+    assert result["half"] == ["@app.py:2"]
+    assert result["stop_reason"] == "end_turn"
+    sent = last_user_text(model_server.chat_requests[0])
+    assert sent.startswith("fix @problems in @selection")
+    assert "Problems (the editor's diagnostics: 1 in 1 file(s)):" in sent
+    assert "app.py:\n- line 2, column 12: error: subtracts [test-linter]" in sent
+    assert "app.py:2-2 (the user's selection):\n```\n    return a - b\n```" in sent
+    assert "Selected lines" not in sent  # the context does not repeat it
+    warned = [n["msg"] for n in result["notifications"]]
+    assert any("@selection: no lines are selected" in m for m in warned)
+    second = last_user_text(model_server.chat_requests[1])
+    assert second.startswith("explain @selection") and "selection):" not in second
+
+
+def last_user_text(request: Any) -> str:
+    return str([m for m in request.body["messages"] if m["role"] == "user"][-1]["content"])
+
+
+def test_agent_edit_limits_the_edits_to_the_range(
+    nvim: Nvim, model_server: FakeModelServer
+) -> None:
+    inside = ("edit_file", {"path": "app.py", "old_string": "a - b", "new_string": "a + b"})
+    outside = ("edit_file", {"path": "app.py", "old_string": "def add", "new_string": "def plus"})
+    model_server.script(tool_call_reply([inside]), tool_call_reply([outside]), text_reply("done"))
+    result = nvim.run("edit.lua", mode="accept-edits")
+    assert result["stop_reason"] == "end_turn"
+    assert result["buffer"] == ["def add(a, b):", "    return a + b"]
+    sent = last_user_text(model_server.chat_requests[0])
+    assert sent.startswith("fix the sign\n\nThis is an inline edit of lines 2-2 of app.py")
+    told = tool_output(model_server.chat_requests[2])
+    assert "This is an inline edit of lines 2-2 of app.py" in told
+    assert "changes line 1, outside that range: not done" in told
+    assert result["input_prompt"] == "Edit lines 1-2 with lsp-agent: "
+    assert len(model_server.chat_requests) == 3
+
+
 def test_mode_and_model_switch_mid_session(nvim: Nvim, model_server: FakeModelServer) -> None:
     model_server.models = ["fake-model", "big-model"]
     model_server.script(

@@ -27,6 +27,14 @@ end, {
   desc = 'Ask lsp-agent (the range is the context; ! starts a new session)',
 })
 
+command('AgentEdit', function(o)
+  agent().edit({ instruction = o.args, range = o.range > 0 and { o.line1, o.line2 } or nil })
+end, {
+  nargs = '*',
+  range = true,
+  desc = 'Inline edit: lsp-agent may change only the range (the cursor line without one)',
+})
+
 command('AgentFix', function(o)
   agent().fix({ prompt = o.args })
 end, { nargs = '*', desc = 'Ask lsp-agent to fix the diagnostics under the cursor or on the line' })

@@ -1,11 +1,11 @@
 /**
  * The "Ask the agent" box: a QuickPick used as an input box, so `/` completes the slash
- * commands and `@` completes workspace files. Enter takes the highlighted completion while a
+ * commands and `@` completes `@problems`, `@selection`, workspace files and their line ranges. Enter takes the highlighted completion while a
  * token is being typed, and sends the prompt otherwise.
  */
 
 import * as vscode from 'vscode';
-import { type Suggestion, activeToken, applySuggestion, commandSuggestions, mentionSuggestions } from './promptInput';
+import { type SelectionLines, type Suggestion, activeToken, applySuggestion, commandSuggestions, mentionSuggestions } from './promptInput';
 import type { SlashCommand } from './protocol';
 
 export interface AskBoxOptions {
@@ -18,6 +18,8 @@ export interface AskBoxOptions {
 export interface AskBoxSources {
   commands(): Promise<SlashCommand[]>;
   files(): Promise<string[]>;
+  /** The active editor's selected lines, for `@file:` range completion. */
+  selection?(): SelectionLines | undefined;
 }
 
 interface Item extends vscode.QuickPickItem {
@@ -51,7 +53,7 @@ export function askBox(options: AskBoxOptions, sources: AskBoxSources): Promise<
       suggestions = commandSuggestions(token.text, commands);
     } else if (token?.kind === 'mention') {
       files ??= await load(() => sources.files(), []);
-      suggestions = mentionSuggestions(token.text, files);
+      suggestions = mentionSuggestions(token.text, files, sources.selection?.());
     }
     if (value !== pick.value) {
       return; // typed on while we loaded: that change refreshes again

@@ -9,7 +9,8 @@ import { type AskBoxSources, askBox, workspaceFiles } from './askBox';
 import { type AgentClient, type CommandRouter, SECRET_KEY } from './client';
 import { type AgentController, Busy, errorMessage } from './controller';
 import { toLspDiagnostic } from './editorRequests';
-import type { PromptContext, PromptResult, Range, ReviewMode, SessionSummary } from './protocol';
+import { askInlineEdit, selectedLines, withEditorMentions } from './editorMentions';
+import type { ContentBlock, InlineEdit, PromptContext, PromptResult, Range, ReviewMode, SessionSummary } from './protocol';
 import { type PromptRequest, askRequest, fixFileRequest, fixRequest, runRequest } from './routing';
 import type { TranscriptView } from './transcript/view';
 
@@ -94,6 +95,7 @@ export class AgentCommands implements CommandRouter {
     const commands: Record<string, () => unknown> = {
       'lsp-agent.ask': () => this.askCommand(),
       'lsp-agent.fixFile': () => this.fixFile(),
+      'lsp-agent.editSelection': () => this.editSelection(),
       'lsp-agent.cancel': () => this.cancel(),
       'lsp-agent.resumeSession': () => this.resume(),
       'lsp-agent.undoLastTurn': () => this.undo(),
@@ -123,7 +125,7 @@ export class AgentCommands implements CommandRouter {
    * Send a prompt and reveal the transcript; resolves when the prompt is answered. Failures
    * are shown to the user, never thrown.
    */
-  async send(prompt: string, context?: PromptContext): Promise<PromptResult | undefined> {
+  async send(prompt: string | ContentBlock[], context?: PromptContext, inlineEdit?: InlineEdit): Promise<PromptResult | undefined> {
     if (!(await this.ensureConnected())) {
       return undefined;
     }
@@ -136,7 +138,8 @@ export class AgentCommands implements CommandRouter {
     }
     void this.view.show();
     try {
-      const result = await this.controller.prompt(prompt, context, folderOf(context?.textDocument?.uri));
+      const cwd = folderOf(context?.textDocument?.uri ?? inlineEdit?.uri);
+      const result = await this.controller.prompt(prompt, context, cwd, inlineEdit);
       if (result.error && result.stopReason !== 'cancelled') {
         void vscode.window.showErrorMessage(`lsp-agent: ${result.error}`, 'Show Transcript').then((c) => {
           if (c) {
@@ -172,14 +175,29 @@ export class AgentCommands implements CommandRouter {
       {
         title: 'Ask the agent',
         prompt: context ? `Context: ${name}${context.range ? ' (the selection)' : ''}` : undefined,
-        placeHolder: 'What should the agent do? (/ for commands, @ for files)',
+        placeHolder: 'What should the agent do? (/ for commands, @ for files, @problems, @selection)',
       },
       this.completionSources(context?.textDocument?.uri),
     );
     if (!prompt?.trim()) {
       return;
     }
-    await this.send(prompt.trim(), context);
+    const mentioned = withEditorMentions(prompt.trim(), vscode.window.activeTextEditor ?? editor);
+    for (const note of mentioned.notes) {
+      void vscode.window.showWarningMessage(`lsp-agent: ${note}`);
+    }
+    if (mentioned.selection && context) {
+      delete context.range; // @selection carries it
+    }
+    await this.send(mentioned.prompt, context);
+  }
+
+  /** "Agent: Edit Selection…": an instruction for the selected lines; the server lets the run edit only those. */
+  async editSelection(): Promise<void> {
+    const asked = await askInlineEdit(vscode.window.activeTextEditor);
+    if (asked) {
+      await this.send(asked.instruction, undefined, asked.inlineEdit);
+    }
   }
 
   // --- mode and model, mid-session --------------------------------------------------------
@@ -245,6 +263,11 @@ export class AgentCommands implements CommandRouter {
     return {
       commands: async () => ((await this.ensureConnected()) ? this.controller.commands(folderOf(uri)) : []),
       files: workspaceFiles,
+      selection: () => {
+        const editor = vscode.window.activeTextEditor;
+        const selected = selectedLines(editor);
+        return editor && selected ? { path: vscode.workspace.asRelativePath(editor.document.uri, false), first: selected.first, last: selected.last } : undefined;
+      },
     };
   }
 

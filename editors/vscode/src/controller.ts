@@ -12,6 +12,8 @@ import {
   type LoadSessionResult,
   type NewSessionResult,
   type PermissionMode,
+  type ContentBlock,
+  type InlineEdit,
   type PromptContext,
   type PromptResult,
   type ReviewMode,
@@ -182,7 +184,7 @@ export class AgentController {
    * Send a prompt to the current session (a new one if there is none) and wait for its end.
    * Resolves with the result; a failed request is shown in the transcript and rethrown.
    */
-  async prompt(text: string, context?: PromptContext, cwd?: string): Promise<PromptResult> {
+  async prompt(text: string | ContentBlock[], context?: PromptContext, cwd?: string, inlineEdit?: InlineEdit): Promise<PromptResult> {
     if (this.running) {
       throw new Busy();
     }
@@ -191,7 +193,7 @@ export class AgentController {
     model.setRunning(true);
     this.changed();
     try {
-      const params = { sessionId, prompt: text, ...(context ? { context } : {}) };
+      const params = { sessionId, prompt: text, ...(context ? { context } : {}), ...(inlineEdit ? { inlineEdit } : {}) };
       const result = await this.conn().sendRequest<PromptResult>(SESSION_PROMPT, params);
       model.finishPrompt(result);
       return result;

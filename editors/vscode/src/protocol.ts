@@ -137,11 +137,33 @@ export interface TextBlock {
 
 export interface ResourceLinkBlock {
   type: 'resource_link';
+  /** A workspace file is attached like an @mention; `#L10-20` attaches only those lines. */
   uri: string;
   name?: string | null;
 }
 
-export type ContentBlock = TextBlock | ResourceLinkBlock;
+/** The URI of the embedded resource that carries the editor's diagnostics (`@problems`). */
+export const PROBLEMS_URI = 'lsp-agent:problems';
+
+export interface TextResource {
+  /** PROBLEMS_URI (text: JSON `[{uri, diagnostics}]`), a file URI with `#L3-5` (a selection), or any. */
+  uri: string;
+  text: string;
+  mimeType?: string | null;
+}
+
+export interface EmbeddedResourceBlock {
+  type: 'resource';
+  resource: TextResource;
+}
+
+export type ContentBlock = TextBlock | ResourceLinkBlock | EmbeddedResourceBlock;
+
+/** An inline edit: the run may change only these lines of this file. */
+export interface InlineEdit {
+  uri: string;
+  range: Range;
+}
 
 export interface PromptContext {
   textDocument?: TextDocumentRef | null;
@@ -153,6 +175,7 @@ export interface PromptParams {
   sessionId: string;
   prompt: ContentBlock[] | string;
   context?: PromptContext | null;
+  inlineEdit?: InlineEdit | null;
   workDoneToken?: number | string | null;
 }
 

@@ -1,5 +1,6 @@
 -- Completion for prompts (:AgentAsk and the ask input): `/` at the start lists the slash
--- commands (the server's agent/commands), `@` lists files to mention.
+-- commands (the server's agent/commands), `@` lists @problems, @selection and files to
+-- mention, and `@file:` the file's line range (the visual selection's, or the one typed).
 local protocol = require('lsp_agent.protocol')
 local util = require('lsp_agent.util')
 
@@ -37,6 +38,29 @@ local function mention(path)
   return (path:find('"', 1, true) or path:find('\n', 1, true)) and nil or ('@"' .. path .. '"')
 end
 
+--- `@file:` -> `@file:10-20`: the last visual selection's lines when it is that file's
+--- buffer, and the range typed so far when it is one.
+local function ranges(path, typed)
+  local spelled = mention(path)
+  if not spelled then
+    return {}
+  end
+  local out = {}
+  local bufnr = vim.fn.bufnr(path)
+  if bufnr > 0 then
+    local s = require('lsp_agent.mentions').selected(bufnr)
+    if s then
+      local lines = s.first == s.last and tostring(s.first) or ('%d-%d'):format(s.first, s.last)
+      table.insert(out, spelled .. ':' .. lines)
+    end
+  end
+  local whole = typed:match('^[1-9]%d*$') or typed:match('^[1-9]%d*%-[1-9]%d*$')
+  if whole and not vim.tbl_contains(out, spelled .. ':' .. typed) then
+    table.insert(out, spelled .. ':' .. typed)
+  end
+  return out
+end
+
 local function candidates(word, first)
   local out = {}
   if first and word:sub(1, 1) == '/' then
@@ -47,8 +71,17 @@ local function candidates(word, first)
       end
     end
   elseif word:sub(1, 1) == '@' then
-    for _, path in ipairs(vim.fn.getcompletion(word:sub(2), 'file')) do
-      table.insert(out, mention(path))
+    local path, lines = word:match('^@(.-):([%d-]*)$')
+    if path and path ~= '' and vim.fn.filereadable(path) == 1 then
+      return ranges(path, lines)
+    end
+    for _, name in ipairs({ 'problems', 'selection' }) do
+      if vim.startswith(name, word:sub(2)) then
+        table.insert(out, '@' .. name)
+      end
+    end
+    for _, file in ipairs(vim.fn.getcompletion(word:sub(2), 'file')) do
+      table.insert(out, mention(file))
     end
   end
   return out

@@ -90,7 +90,14 @@ function M.ask(opts)
     end
     client_mod.with_client(bufnr, function(client)
       local ctx = context(client, bufnr, opts.range)
-      require('lsp_agent.session').run(client, text, ctx, { new = opts.new, bufnr = bufnr })
+      local prompt, notes, selection = require('lsp_agent.mentions').prompt(text, bufnr, opts.range, client.offset_encoding)
+      if selection and ctx then
+        ctx.range = nil -- @selection carries it
+      end
+      for _, note in ipairs(notes) do
+        util.notify(note, vim.log.levels.WARN)
+      end
+      require('lsp_agent.session').run(client, text, ctx, { new = opts.new, bufnr = bufnr, prompt = prompt })
     end)
   end
   if opts.prompt and vim.trim(opts.prompt) ~= '' then
@@ -100,6 +107,34 @@ function M.ask(opts)
     prompt = opts.range and 'Ask lsp-agent about the selection: ' or 'Ask lsp-agent: ',
     completion = require('lsp_agent.complete').INPUT,
   }, go)
+end
+
+--- :'<,'>AgentEdit [instruction] — an inline edit: the agent may change only these lines
+--- (the server refuses its edits anywhere else). Without a range: the cursor's line.
+---@param opts {instruction: string?, range: integer[]?}?
+function M.edit(opts)
+  opts = opts or {}
+  local bufnr = api.nvim_get_current_buf()
+  if not util.is_file_buffer(bufnr) then
+    return util.notify('AgentEdit needs a file buffer', vim.log.levels.WARN)
+  end
+  local row = api.nvim_win_get_cursor(0)[1]
+  local first, last = unpack(opts.range or { row, row })
+  first, last = math.min(first, last), math.max(first, last)
+  local function go(instruction)
+    if not instruction or vim.trim(instruction) == '' then
+      return
+    end
+    client_mod.with_client(bufnr, function(client)
+      local edit = require('lsp_agent.mentions').inline_edit(bufnr, first, last, client.offset_encoding)
+      require('lsp_agent.session').run(client, vim.trim(instruction), nil, { bufnr = bufnr, inline_edit = edit })
+    end)
+  end
+  if opts.instruction and vim.trim(opts.instruction) ~= '' then
+    return go(opts.instruction)
+  end
+  local lines = first == last and ('line %d'):format(first) or ('lines %d-%d'):format(first, last)
+  vim.ui.input({ prompt = ('Edit %s with lsp-agent: '):format(lines) }, go)
 end
 
 local FIX_PROMPT = 'Fix the problems reported below. Make the smallest correct change, '

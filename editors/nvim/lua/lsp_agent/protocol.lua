@@ -44,6 +44,9 @@ M.CLIENT_CAPABILITIES = {
   review = true, -- agent/review: a diff view with per-hunk accept / reject (lua/lsp_agent/review.lua)
 }
 
+-- the embedded resource that carries the editor's diagnostics (@problems)
+M.PROBLEMS_URI = 'lsp-agent:problems'
+
 -- server-defined JSON-RPC error: the session already runs a prompt
 M.SESSION_BUSY = -32002
 

@@ -121,7 +121,9 @@ function M.new(client, title, callback)
 end
 
 --- agent/session/prompt: the transcript follows the run; the result ends it.
-function M.prompt(client, s, text, context, bufnr)
+---@param extra {prompt: string|table?, inline_edit: table?}? what goes out instead of `text` (content blocks), an inline edit's range
+function M.prompt(client, s, text, context, bufnr, extra)
+  extra = extra or {}
   M.set_current(s)
   transcript.ensure(s)
   if config.options.transcript.auto_open then
@@ -129,7 +131,7 @@ function M.prompt(client, s, text, context, bufnr)
   end
   s.running = true
   transcript.set_status(s, 'running')
-  local params = { sessionId = s.id, prompt = text, context = context }
+  local params = { sessionId = s.id, prompt = extra.prompt or text, context = context, inlineEdit = extra.inline_edit }
   local ok, id = client_mod.request(client, protocol.SESSION_PROMPT, params, function(err, result)
     s.running, s.request_id = false, nil
     s.last_result = result
@@ -167,11 +169,12 @@ function M.run(client, text, context, opts)
     )
     return
   end
+  local extra = { prompt = opts.prompt, inline_edit = opts.inline_edit }
   if s then
-    return M.prompt(client, s, text, context, opts.bufnr)
+    return M.prompt(client, s, text, context, opts.bufnr, extra)
   end
   M.new(client, opts.title or util.first_line(text), function(new)
-    M.prompt(client, new, text, context, opts.bufnr)
+    M.prompt(client, new, text, context, opts.bufnr, extra)
   end)
 end
 

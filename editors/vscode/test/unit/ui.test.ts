@@ -61,9 +61,16 @@ function recordingConnection() {
   return { connection, sent };
 }
 
+const APP = ['import os', 'def add(a, b):', '    return a - b', ''];
+
 function fakeEditor(selection = new vscode.Selection(new vscode.Position(1, 0), new vscode.Position(2, 4))) {
   return {
-    document: { uri: vscode.Uri.file('/ws/app.py'), version: 7 },
+    document: {
+      uri: vscode.Uri.file('/ws/app.py'),
+      version: 7,
+      lineAt: (line: number) => ({ text: APP[line] ?? '' }),
+      getText: (r: vscode.Range) => APP.slice(r.start.line, r.end.line + 1).join('\n'),
+    },
     selection,
   };
 }
@@ -162,6 +169,55 @@ describe('commands', () => {
     vscode.quickPicks.at(-1)!.hide();
     await asked;
     expect(sent).toEqual([]);
+  });
+
+  it('Agent: Edit Selection… sends the instruction with the selection as the inline edit', async () => {
+    const { commands, sent } = setup();
+    vscode.window.activeTextEditor = fakeEditor();
+    vscode.window.showInputBox.mockResolvedValueOnce('  fix the sign  ');
+    await commands.editSelection();
+    expect(vscode.window.showInputBox.mock.calls[0]?.[0]).toMatchObject({ title: 'Agent: Edit file:///ws/app.py, lines 2-3' });
+    expect(sent.at(-1)).toEqual([
+      'agent/session/prompt',
+      {
+        sessionId: 's1',
+        prompt: 'fix the sign',
+        inlineEdit: { uri: 'file:///ws/app.py', range: { start: { line: 1, character: 0 }, end: { line: 2, character: 4 } } },
+      },
+    ]);
+  });
+
+  it('Agent: Edit Selection… without a selection, or dismissed, sends nothing', async () => {
+    const { commands, sent } = setup();
+    await commands.editSelection();
+    expect(vscode.window.showInformationMessage).toHaveBeenCalledWith('lsp-agent: select the lines to edit first.');
+    vscode.window.activeTextEditor = fakeEditor();
+    vscode.window.showInputBox.mockResolvedValueOnce(undefined);
+    await commands.editSelection();
+    expect(sent).toEqual([]);
+  });
+
+  it('Agent: Ask… sends @selection and @problems as embedded resources', async () => {
+    const { commands, sent } = setup();
+    vscode.window.activeTextEditor = fakeEditor();
+    const asked = commands.askCommand();
+    const box = vscode.quickPicks.at(-1)! as vscode.FakeQuickPick<{ label: string }>;
+    box.type('fix @sel');
+    await vi.waitFor(() => expect(box.items[0]?.label).toBe('@selection'));
+    box.enter();
+    box.type('fix @selection and @pro');
+    await vi.waitFor(() => expect(box.items[0]?.label).toBe('@problems'));
+    box.enter();
+    expect(box.value).toBe('fix @selection and @problems ');
+    box.enter();
+    await asked;
+    const params = sent.find(([m]) => m === 'agent/session/prompt')?.[1] as { prompt: unknown; context: unknown };
+    expect(params.context).toEqual({ textDocument: { uri: 'file:///ws/app.py', version: 7 } }); // the range went as @selection
+    expect(params.prompt).toEqual([
+      { type: 'text', text: 'fix @selection and @problems' },
+      { type: 'resource', resource: { uri: 'lsp-agent:problems', mimeType: 'application/json', text: '[]' } },
+      { type: 'resource', resource: { uri: 'file:///ws/app.py#L2-3', text: 'def add(a, b):\n    return a - b' } },
+    ]);
   });
 
   it('Agent: Ask… completes a slash command and a file mention before it sends', async () => {
