@@ -15,10 +15,15 @@
 // CodeLenses, and checks that only the accepted one lands; the review view's screenshot is saved
 // as a test artifact (review.png in the artifacts folder below).
 //
+// Then it switches review back to auto and runs an inline edit ("Agent: Edit Selection…") on
+// lines 5-6 of inline.py: the scripted model first tries an edit_file outside those lines (the
+// server refuses it, which the model's next request shows), then one inside them, allowed in
+// the permission notification; only the in-range change lands (inline-edit.png).
+//
 // Environment: LSP_AGENT_COMMAND (default: the repo's .venv/bin/lsp-agent), LSP_AGENT_PYTHON,
 // CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path.
 // Screenshots go to LSP_AGENT_ARTIFACTS/vscode (default: test-artifacts/vscode in the repo):
-// context-meter.png (the status bar item after the edit) and review.png on every run,
+// context-meter.png (the status bar item after the edit), review.png and inline-edit.png on every run,
 // e2e-failure.png and e2e-failure-transcript.png when a step fails.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -43,6 +48,8 @@ const ANSWER = 'Hello from the end-to-end model.';
 const systemPython = process.env.E2E_PYTHON_WITHOUT_LSP_AGENT || '/usr/bin/python3';
 const TWO = 'def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n';
 const TWO_FIXED = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n';
+const INLINE = 'def one():\n    return 1\n\n\ndef two():\n    return 2\n';
+const INLINE_DONE = 'Inline edit: two now returns 20.';
 const groups = [];
 
 function log(message) {
@@ -188,9 +195,12 @@ async function main() {
     mkdirSync(join(userData, 'User'), { recursive: true });
     writeFileSync(join(ws, 'app.py'), 'def add(a, b):\n    return a - b\n');
     writeFileSync(join(ws, 'two.py'), TWO);
+    writeFileSync(join(ws, 'inline.py'), INLINE);
 
-    // The fake model: an answer, then an edit and a closing answer.
+    // The fake model: an answer, then an edit and a closing answer; the two-hunk edit; the
+    // inline edit (a refused edit outside the selected lines, one inside them, an answer).
     const script = join(tmp, 'script.json');
+    const modelLog = join(tmp, 'model-requests.jsonl');
     writeFileSync(
       script,
       JSON.stringify([
@@ -199,9 +209,12 @@ async function main() {
         { builder: 'text_reply', text: 'Fixed: add now adds.' },
         { builder: 'tool_call_reply', calls: [['write_file', { path: 'two.py', content: TWO_FIXED }]] },
         { builder: 'text_reply', text: 'Reviewed: only add changed.' },
+        { builder: 'tool_call_reply', calls: [['edit_file', { path: 'inline.py', old_string: 'return 1', new_string: 'return 10' }]] },
+        { builder: 'tool_call_reply', calls: [['edit_file', { path: 'inline.py', old_string: 'return 2', new_string: 'return 20' }]] },
+        { builder: 'text_reply', text: INLINE_DONE },
       ]),
     );
-    const model = start(python, ['-m', 'tests.fakes.model_server', '--script', script], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    const model = start(python, ['-m', 'tests.fakes.model_server', '--script', script, '--log', modelLog], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
     const modelPort = await firstLine(model, 'the fake model server');
     log(`fake model on port ${modelPort}`);
 
@@ -397,6 +410,92 @@ async function main() {
         fail('the review tab is still open after every hunk was decided');
       }
       log('accepted one hunk and rejected the other: only the accepted one landed');
+
+      // An inline edit: back to review auto, select lines 5-6 of inline.py, Agent: Edit Selection….
+      await palette('Agent: Set Review Mode');
+      await waitFor('the review mode picker', async () => {
+        const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
+        return title && title.includes('Review mode for this session');
+      });
+      await page.keyboard.type('auto');
+      await page.keyboard.press('Enter');
+      await waitFor('review mode auto', async () => {
+        const toasts = await page.$$eval('.notification-toast', (els) => els.map((e) => e.textContent || ''));
+        const items = await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent || ''));
+        return toasts.some((t) => t.includes('now reviewed: auto')) && !items.some((t) => t.includes('review hunks'));
+      });
+      await page.keyboard.press('Control+P');
+      await page.keyboard.type('inline.py');
+      await waitFor('inline.py in quick open', async () => {
+        const rows = await page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.textContent || ''));
+        return rows.some((t) => t.includes('inline.py'));
+      });
+      await page.keyboard.press('Enter');
+      // the text of the editor showing inline.py (Monaco renders spaces as no-break spaces)
+      const inlineText = async () => {
+        const texts = await page.$$eval('.monaco-editor .view-lines', (els) => els.map((e) => (e.textContent || '').replace(/\u00a0/g, ' ')));
+        return texts.find((t) => t.includes('def one():')) ?? '';
+      };
+      await waitFor('inline.py in the editor', async () => (await inlineText()).includes('return 2'));
+      await page.keyboard.press('Control+G');
+      await waitFor('the go to line input', async () => {
+        const value = await page.inputValue('.quick-input-widget input').catch(() => '');
+        return value.startsWith(':');
+      });
+      await page.keyboard.type('5');
+      await page.keyboard.press('Enter');
+      await waitFor('the cursor on line 5', async () => {
+        const items = await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent || ''));
+        return items.some((t) => /Ln 5, Col 1\b/.test(t));
+      });
+      await page.keyboard.press('Shift+ArrowDown');
+      await page.keyboard.press('Shift+End');
+      await waitFor('lines 5-6 selected', async () => {
+        const items = await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent || ''));
+        return items.some((t) => /Ln 6, Col 13 \(\d+ selected\)/.test(t));
+      });
+      await palette('Agent: Edit Selection');
+      await waitFor('the inline edit input box', async () => {
+        const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
+        return title && title.includes('Agent: Edit inline.py, lines 5-6');
+      });
+      await page.keyboard.type('make two return 20');
+      await page.keyboard.press('Enter');
+      const allowInline = await waitFor('the inline edit permission notification', async () => {
+        for (const toast of await page.$$('.notification-toast')) {
+          if (((await toast.textContent()) ?? '').includes('lsp-agent wants to: Edit inline.py')) {
+            return toast.$('.monaco-button:has-text("Allow once")');
+          }
+        }
+        return undefined;
+      });
+      await allowInline.click();
+      await waitFor('the inline edit in the editor', async () => (await inlineText()).includes('return 20'));
+      await waitFor('the answer to the inline edit', async () => (await transcriptText()).includes(INLINE_DONE));
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'inline-edit.png') });
+      log(`the inline edit (screenshot: ${join(artifacts, 'inline-edit.png')})`);
+      const requests = readFileSync(modelLog, 'utf8');
+      if (!requests.includes('This is an inline edit of lines 5-6 of inline.py')) {
+        fail('the inline edit prompt did not name lines 5-6 of inline.py');
+      }
+      if (!requests.includes('This edit also changes line 2, outside that range: not done.')) {
+        fail('the model was not told its edit outside the selected lines was refused');
+      }
+      // The edit is in the open buffer, unsaved: save it, then the disk has only the in-range change.
+      // (the notification had the focus: click into the editor first)
+      for (const lines of await page.$$('.monaco-editor .view-lines')) {
+        if (((await lines.textContent()) ?? '').includes('def one():')) {
+          await lines.click();
+          break;
+        }
+      }
+      await page.keyboard.press('Control+S');
+      const expected = INLINE.replace('return 2', 'return 20');
+      await waitFor('inline.py saved', async () => readFileSync(join(ws, 'inline.py'), 'utf8') === expected, 30_000).catch(() =>
+        fail(`inline.py after the inline edit:\n${readFileSync(join(ws, 'inline.py'), 'utf8')}`),
+      );
+      log('the inline edit changed only the selected lines; the edit outside them was refused');
 
       // A Python without lsp_agent: the server exits at start, and the extension says what to do.
       settings['lspAgent.server.pythonPath'] = systemPython;
