@@ -24,6 +24,8 @@ import platformdirs
 from lsp_agent.agent.mentions import expand_mentions
 from lsp_agent.workspace import Workspace
 
+# Built-ins the engine runs itself (the session, not the model): no context is added to them.
+SLASH_COMMANDS = ("/compact", "/clear")
 # Every front end's built-ins, spelled once; each front end offers those it implements.
 # A command file of one of these names is ignored, with a note.
 BUILTINS: dict[str, str] = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lsp_agent.agent.budget import Budget
-from lsp_agent.agent.commands import expand_prompt
+from lsp_agent.agent.commands import SLASH_COMMANDS, expand_prompt
 from lsp_agent.agent.context import load_instructions, system_prompt
 from lsp_agent.agent.conversation import Conversation
 from lsp_agent.agent.events import Compacted, EventSink, RunFinished, UsageInfo
@@ -28,8 +28,6 @@ from lsp_agent.secrets import known_secrets
 from lsp_agent.store import AsyncSessionStore, SessionInfo, title_from_prompt
 from lsp_agent.tools.base import ToolSet
 from lsp_agent.workspace import Workspace
-
-SLASH_COMMANDS = ("/compact", "/clear")
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from lsp_agent.agent.session import SLASH_COMMANDS
+from lsp_agent.agent.commands import SLASH_COMMANDS  # light: not the engine
 from lsp_agent.server import protocol as p
 
 SEVERITY = {1: "error", 2: "warning", 3: "info", 4: "hint"}

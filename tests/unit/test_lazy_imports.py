@@ -48,3 +48,17 @@ def test_the_lazy_module_loads_on_first_use() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "1"
+
+
+def test_the_language_server_answers_initialize_without_the_engine() -> None:
+    """The engine (loop, model client, httpx) loads after `initialized`, off the loop: the
+    server's own import must not pull it in (an import from a light module once did)."""
+    probe = (
+        "import json, sys; import lsp_agent.server.main, lsp_agent.server.server;"
+        "print(json.dumps(sorted(m for m in ('lsp_agent.agent.loop', 'lsp_agent.model.client',"
+        " 'httpx', 'lsp_agent.agent.service') if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert json.loads(out.stdout) == []
