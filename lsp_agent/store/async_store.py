@@ -92,15 +92,17 @@ class AsyncSessionStore:
         if self._closed:
             raise StoreError(f"the session store {self.path} is closed", self.path)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        job = _Job(lambda: fn(self.sync, *args, **kwargs), future)
         with self._lock:
-            self._queue.append(_Job(lambda: fn(self.sync, *args, **kwargs), future))
+            self._queue.append(job)
             start, self._draining = not self._draining, True
         if start:
             try:
                 self._executor.submit(self._drain)
             except BaseException:
-                with self._lock:
+                with self._lock:  # not run: the caller hears why, and it never runs later
                     self._draining = False
+                    self._queue.remove(job)
                 raise
         return await asyncio.shield(future)
 
