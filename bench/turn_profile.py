@@ -11,6 +11,7 @@ figure.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pstats
 import signal
@@ -137,6 +138,18 @@ async def run(bench: Bench) -> list[Row]:
             rows.append(
                 Row("P", f"{what}: {module} {name}", f"{100 * entry[3] / whole:.0f}% (cumulative)")
             )
+    with BenchModelServer() as server:
+        ours, httpx_ms, raw_ms = await http_floor(server, bench.n(300, 50))
+    rows.append(
+        Row("P", "one turn's model request in-process: our client / httpx alone / raw socket",
+            f"{ours:.2f} / {httpx_ms:.2f} / {raw_ms:.2f} ms")
+    )  # fmt: skip
+    bench.notes.append(
+        f"profile: why a turn misses issue 16's 2 ms: of its {total / turns / 1e6:.2f} ms, one "
+        f"model request costs {ours:.2f} ms in-process, {httpx_ms:.2f} ms of it httpx alone "
+        f"reading the same stream (a raw asyncio socket: {raw_ms:.2f} ms), and the store's "
+        f"thread {per.get('other', 0):.2f} ms (its SQL is ~0.2 ms; the rest is thread wake-ups)."
+    )
     bench.notes.append(
         f"profile: {turns} turns of update_plan per measurement ({n} prompts of {TURNS}); the "
         "store thread runs each turn's ~6 writes in ~2 hops (calls queued behind a busy "
@@ -148,3 +161,58 @@ async def run(bench: Bench) -> list[Row]:
 
 
 __all__ = ["run"]
+
+
+async def http_floor(server: BenchModelServer, n: int) -> tuple[float, float, float]:
+    """Main-thread CPU ms of one tool turn's request, in-process: our client (HTTP and
+    parsing), httpx alone (stream read to the end), a raw asyncio socket (the floor)."""
+    import time
+    from contextlib import aclosing
+
+    from lsp_agent.config import ModelSettings
+    from lsp_agent.model.client import ModelClient
+    from lsp_agent.model.wire import UserMessage
+
+    client = ModelClient(ModelSettings(base_url=server.base_url, name="fake-model"), None)
+    messages = [UserMessage(content="Plan the work.")]
+    body = client.encoded_body(messages, [])
+    url = server.base_url.rstrip("/") + "/chat/completions"
+    host, port = server.base_url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+
+    async def ours() -> None:
+        async with aclosing(client.turn(messages, [])) as events:
+            async for _ in events:
+                pass
+
+    async def httpx_only() -> None:
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        async with client._http.stream("POST", url, content=body, headers=headers) as resp:
+            async for _ in resp.aiter_bytes():
+                pass
+
+    reader, writer = await asyncio.open_connection(host, int(port))
+
+    async def raw() -> None:
+        head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n\r\n"
+        writer.write(head.encode() + body)
+        headers = (await reader.readuntil(b"\r\n\r\n")).lower()
+        if b"chunked" not in headers:
+            raise RuntimeError("the fake server did not stream chunked")
+        while size := int((await reader.readline()).strip(), 16):
+            await reader.readexactly(size + 2)
+        await reader.readline()
+
+    figures = []
+    for attempt in (ours, httpx_only, raw):
+        server.script(*[tool_turn("update_plan", PLAN) for _ in range(n + 10)])
+        for _ in range(10):
+            await attempt()
+        started = time.thread_time()
+        for _ in range(n):
+            await attempt()
+        figures.append((time.thread_time() - started) / n * 1000)
+        server.clear()
+    writer.close()
+    await client.aclose()
+    return figures[0], figures[1], figures[2]
