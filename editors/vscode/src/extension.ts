@@ -3,7 +3,6 @@ import { AgentClient } from './client';
 import { AgentCommands } from './commands';
 import { AgentController } from './controller';
 import { DiffDocuments } from './diffs';
-import { watchLoopDelay } from './loopDelay';
 import { ReviewEditor } from './review';
 import { AgentStatusBar } from './statusBar';
 import { TranscriptView } from './transcript/view';
@@ -39,10 +38,6 @@ export function activate(context: vscode.ExtensionContext): void {
     // permission rules) apply: start over with them.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void agent?.restart()),
   );
-  const loopDelay = watchLoopDelay(controller);
-  if (loopDelay) {
-    context.subscriptions.push(loopDelay);
-  }
   void agent.start(); // activation does not wait for the server
 }
 
