@@ -396,10 +396,12 @@ async function main() {
       mkdirSync(artifacts, { recursive: true });
       await page.screenshot({ path: join(artifacts, 'review.png') });
       log(`the review view (screenshot: ${join(artifacts, 'review.png')})`);
-      await (await lens('Accept hunk 1')).click();
+      // a locator, not the handle: the CodeLenses may re-render between finding one and the click
+      const clickLens = (title) => page.locator(`.monaco-diff-editor .codelens-decoration a:has-text("${title}")`).first().click();
+      await clickLens('Accept hunk 1');
       await waitFor('hunk 1 accepted', async () => (await lens('Accepted hunk 1')) !== null);
       // hunk 2's Reject is the only one left
-      await (await lens('Reject')).click();
+      await clickLens('Reject');
       await waitFor('the closing answer after the review', async () => (await transcriptText()).includes('Reviewed: only add changed.'));
       const reviewed = readFileSync(join(ws, 'two.py'), 'utf8');
       if (reviewed !== TWO.replace('a - b', 'a + b')) {
