@@ -58,7 +58,9 @@ export function askBox(options: AskBoxOptions, sources: AskBoxSources): Promise<
     if (value !== pick.value) {
       return; // typed on while we loaded: that change refreshes again
     }
-    const send: Item[] = value.trim() ? [{ label: value.trim(), description: 'Send to the agent', alwaysShow: true }] : [];
+    // The row's label must not be the typed text: VS Code puts an item whose label matches
+    // the filter first, and Enter would then send instead of taking the completion.
+    const send: Item[] = value.trim() ? [{ label: '$(send) Send to the agent', detail: value.trim(), alwaysShow: true }] : [];
     const completions: Item[] = suggestions.map((s) => ({ label: s.label, description: s.description, alwaysShow: true, suggestion: s }));
     pick.items = [...completions, ...send];
   };

@@ -226,7 +226,7 @@ describe('commands', () => {
     const asked = commands.askCommand();
     const box = vscode.quickPicks.at(-1)! as vscode.FakeQuickPick<{ label: string }>;
     box.type('/re');
-    await vi.waitFor(() => expect(box.items.map((i) => i.label)).toEqual(['/review FILE', '/re']));
+    await vi.waitFor(() => expect(box.items.map((i) => i.label)).toEqual(['/review FILE', '$(send) Send to the agent']));
     box.enter(); // the highlighted completion, not the prompt
     expect(box.value).toBe('/review ');
     box.type('/review @not');
