@@ -20,10 +20,21 @@
 // server refuses it, which the model's next request shows), then one inside them, allowed in
 // the permission notification; only the in-range change lands (inline-edit.png).
 //
+// Then it opens bad.json (a syntax error, from VS Code's own JSON language server), selects
+// lines 1-2 of inline.py and asks "explain @selection and @problems briefly", both mentions
+// taken from the Ask box's @ completion; the model's request must carry the selected text as
+// inline.py:1-2 and bad.json's diagnostic. Then /compact (completed from /comp): the model
+// summarizes and the transcript shows "Context compacted: older turns summarized, …"
+// (compaction.png). Last, a long run (50 read_file calls in 10 rounds, then a ~4,000-token
+// answer, about 5,000 tokens in all) prints the extension host's event-loop delay p50/p99/max,
+// which the extension writes to $LSP_AGENT_LOOP_DELAY at the end of each prompt run (no
+// assertion on it).
+//
 // Environment: LSP_AGENT_COMMAND (default: the repo's .venv/bin/lsp-agent), LSP_AGENT_PYTHON,
 // CHROMIUM (default /usr/bin/chromium), E2E_KEEP=1 keeps the temp dir, E2E_SCREENSHOT=path.
 // Screenshots go to LSP_AGENT_ARTIFACTS/vscode (default: test-artifacts/vscode in the repo):
-// context-meter.png (the status bar item after the edit), review.png and inline-edit.png on every run,
+// context-meter.png (the status bar item after the edit), review.png, inline-edit.png and
+// compaction.png on every run,
 // e2e-failure.png and e2e-failure-transcript.png when a step fails.
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -50,6 +61,24 @@ const TWO = 'def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a 
 const TWO_FIXED = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n';
 const INLINE = 'def one():\n    return 1\n\n\ndef two():\n    return 2\n';
 const INLINE_DONE = 'Inline edit: two now returns 20.';
+const BAD_JSON = '{"a": 1 "b": 2}\n';
+const MENTIONED = 'The selection defines one; bad.json lacks a comma.';
+const SUMMARY = 'The user fixed add, reviewed two.py and edited inline.py.';
+// A long run for the event-loop delay figures: 10 rounds of 5 read_file calls with ~100 tokens
+// of text each, then a ~4,000-token answer, one token (4 characters) a chunk.
+const FILES = ['app.py', 'two.py', 'inline.py', 'bad.json'];
+const words = (n, tag) => Array.from({ length: n }, (_, i) => `${tag}${String(i).padStart(3, '0')} `).join('');
+const LONG_END = 'End of the long answer.';
+const LONG_RUN = [
+  ...Array.from({ length: 10 }, (_, round) => ({
+    builder: 'tool_call_reply',
+    text: words(50, `r${round}w`),
+    chunk_size: 4,
+    delay_s: 0.002,
+    calls: Array.from({ length: 5 }, (_, i) => ['read_file', { path: FILES[(round + i) % FILES.length] }]),
+  })),
+  { builder: 'text_reply', text: `${words(2000, 'long')}${LONG_END}`, chunk_size: 4, delay_s: 0.002 },
+];
 const groups = [];
 
 function log(message) {
@@ -196,9 +225,11 @@ async function main() {
     writeFileSync(join(ws, 'app.py'), 'def add(a, b):\n    return a - b\n');
     writeFileSync(join(ws, 'two.py'), TWO);
     writeFileSync(join(ws, 'inline.py'), INLINE);
+    writeFileSync(join(ws, 'bad.json'), BAD_JSON);
 
     // The fake model: an answer, then an edit and a closing answer; the two-hunk edit; the
-    // inline edit (a refused edit outside the selected lines, one inside them, an answer).
+    // inline edit (a refused edit outside the selected lines, one inside them, an answer); the
+    // answer to @selection and @problems; the summary /compact asks for.
     const script = join(tmp, 'script.json');
     const modelLog = join(tmp, 'model-requests.jsonl');
     writeFileSync(
@@ -212,6 +243,9 @@ async function main() {
         { builder: 'tool_call_reply', calls: [['edit_file', { path: 'inline.py', old_string: 'return 1', new_string: 'return 10' }]] },
         { builder: 'tool_call_reply', calls: [['edit_file', { path: 'inline.py', old_string: 'return 2', new_string: 'return 20' }]] },
         { builder: 'text_reply', text: INLINE_DONE },
+        { builder: 'text_reply', text: MENTIONED },
+        { builder: 'text_reply', text: SUMMARY },
+        ...LONG_RUN,
       ]),
     );
     const model = start(python, ['-m', 'tests.fakes.model_server', '--script', script, '--log', modelLog], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -238,7 +272,9 @@ async function main() {
     });
 
     const port = await freePort();
-    const env = { ...process.env, LSP_AGENT_STATE_DIR: join(tmp, 'state') };
+    // the extension writes its host's event-loop delay there at the end of each prompt run
+    const loopDelay = join(tmp, 'loop-delay.json');
+    const env = { ...process.env, LSP_AGENT_STATE_DIR: join(tmp, 'state'), LSP_AGENT_LOOP_DELAY: loopDelay };
     for (const key of Object.keys(env)) {
       if (key.startsWith('OPENAI_') || key.startsWith('VSCODE_')) {
         delete env[key];
@@ -498,6 +534,121 @@ async function main() {
         fail(`inline.py after the inline edit:\n${readFileSync(join(ws, 'inline.py'), 'utf8')}`),
       );
       log('the inline edit changed only the selected lines; the edit outside them was refused');
+
+      // @problems and @selection in the Ask box: a JSON file with a syntax error (VS Code's own
+      // JSON language server reports it), then lines 1-2 of inline.py selected; the model gets
+      // the diagnostic and the selected text with its file and lines.
+      const statusItems = () => page.$$eval('.statusbar-item', (els) => els.map((e) => `${e.textContent || ''} ${e.getAttribute('aria-label') || ''} ${e.querySelector('[aria-label]')?.getAttribute('aria-label') || ''}`));
+      const quickOpen = async (name) => {
+        await page.keyboard.press('Control+P');
+        await page.keyboard.type(name);
+        // the typed name, and the highlighted row is that file (not a recently opened one)
+        await waitFor(`${name} highlighted in quick open`, async () => {
+          const value = await page.inputValue('.quick-input-widget input').catch(() => '');
+          const focused = await page.textContent('.quick-input-list .monaco-list-row.focused').catch(() => '');
+          return value === name && (focused ?? '').includes(name);
+        });
+        await page.keyboard.press('Enter');
+      };
+      await quickOpen('bad.json');
+      await waitFor('the JSON syntax error in the Problems status item', async () => {
+        const problems = await page.$eval('[id="status.problems"]', (e) => `${e.textContent || ''} ${e.querySelector('[aria-label]')?.getAttribute('aria-label') || ''} ${e.getAttribute('aria-label') || ''}`).catch(() => '');
+        return /Errors?: [1-9]|[1-9] errors?/i.test(problems);
+      });
+      await page.locator('.tabs-container .tab:has-text("inline.py")').first().click();
+      await waitFor('inline.py in the editor again', async () => (await inlineText()).includes('return 20'));
+      await page.keyboard.press('Control+G');
+      await waitFor('the go to line input', async () => {
+        const value = await page.inputValue('.quick-input-widget input').catch(() => '');
+        return value.startsWith(':');
+      });
+      await page.keyboard.type('1');
+      await page.keyboard.press('Enter');
+      await waitFor('the cursor on line 1', async () => (await statusItems()).some((t) => /Ln 1, Col 1\b/.test(t)));
+      await page.keyboard.press('Shift+ArrowDown');
+      await page.keyboard.press('Shift+End');
+      await waitFor('lines 1-2 selected', async () => (await statusItems()).some((t) => /Ln 2, Col 13 \(\d+ selected\)/.test(t)));
+      await palette('Agent: Ask');
+      await waitFor('the prompt input box', async () => {
+        const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
+        return title && title.includes('Ask the agent');
+      });
+      const askRows = () => page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.textContent || ''));
+      const askValue = () => page.inputValue('.quick-input-widget input').catch(() => '');
+      // A completion is taken by arrowing down to it: the QuickPick sorts the "Send" row (its
+      // label is the typed value, the best match) above the completions, so Enter would send.
+      const takeCompletion = async (label) => {
+        await waitFor(`the ${label} completion`, async () => (await askRows()).some((t) => t.includes(label)));
+        // by the keyboard: a click may land on the input's placeholder hover
+        await waitFor(`the ${label} completion highlighted`, async () => {
+          const focused = await page.textContent('.quick-input-list .monaco-list-row.focused').catch(() => '');
+          if ((focused ?? '').includes(label)) {
+            return true;
+          }
+          await page.keyboard.press('ArrowDown');
+          return false;
+        });
+        await page.keyboard.press('Enter');
+      };
+      // @ completes: take @selection from the list, then @problems
+      await page.keyboard.type('explain @sel');
+      await takeCompletion('@selection');
+      await waitFor('@selection completed', async () => (await askValue()) === 'explain @selection ');
+      await page.keyboard.type('and @prob');
+      await takeCompletion('@problems');
+      await waitFor('@problems completed', async () => (await askValue()) === 'explain @selection and @problems ');
+      await page.keyboard.type('briefly');
+      await page.keyboard.press('Enter');
+      await waitFor('the answer about the selection', async () => (await transcriptText()).includes(MENTIONED));
+      const userText = (body) => {
+        const users = (body?.messages ?? []).filter((m) => m.role === 'user');
+        const content = users[users.length - 1]?.content ?? '';
+        return typeof content === 'string' ? content : content.map((part) => part.text ?? '').join('');
+      };
+      const prompts = readFileSync(modelLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).body)
+        .map((body) => userText(typeof body === 'string' ? JSON.parse(body) : body));
+      const mentionPrompt = prompts.find((t) => t.includes('explain @selection and @problems briefly'));
+      if (!mentionPrompt) {
+        fail(`no model request has the @selection prompt; the last one:\n${prompts[prompts.length - 1]}`);
+      }
+      if (!mentionPrompt.includes("inline.py:1-2 (the user's selection):\n```\ndef one():\n    return 1\n```")) {
+        fail(`the model did not get lines 1-2 of inline.py as the selection:\n${mentionPrompt}`);
+      }
+      if (!/Problems \(the editor's diagnostics: [1-9]/.test(mentionPrompt) || !mentionPrompt.includes('bad.json:')) {
+        fail(`the model did not get bad.json's diagnostic for @problems:\n${mentionPrompt}`);
+      }
+      log("@selection and @problems: the model got inline.py's lines 1-2 and bad.json's diagnostic");
+
+      // /compact in the Ask box: the model summarizes, and the transcript shows the compaction.
+      await palette('Agent: Ask');
+      await waitFor('the prompt input box', async () => {
+        const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
+        return title && title.includes('Ask the agent');
+      });
+      await page.keyboard.type('/comp');
+      await takeCompletion('/compact');
+      await waitFor('/compact completed', async () => (await askValue()) === '/compact ');
+      await page.keyboard.press('Enter');
+      await waitFor('the compaction line in the transcript', async () => /Context compacted: older turns summarized, [\d.k]+ → [\d.k]+ tokens/.test(await transcriptText()));
+      const lastRequest = readFileSync(modelLog, 'utf8').trim().split('\n').pop() ?? '';
+      if (!lastRequest.includes('You compact the history of a coding session')) {
+        fail('the last model request was not the summary /compact asks for');
+      }
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'compaction.png') });
+      log(`/compact: the transcript shows the compaction line (screenshot: ${join(artifacts, 'compaction.png')})`);
+
+      // The extension host's event-loop delay while a long run streams (printed, not asserted):
+      // the /compact run wrote its figures when it ended; the long run's replace them.
+      await waitFor("the /compact run's loop delay figures", async () => existsSync(loopDelay));
+      rmSync(loopDelay);
+      await ask('a long answer, please');
+      await waitFor('the end of the long answer', async () => (await transcriptText()).includes(LONG_END), 180_000);
+      const delay = JSON.parse(await waitFor('the loop delay figures', async () => existsSync(loopDelay) && readFileSync(loopDelay, 'utf8')));
+      log(`extension host loop delay p50/p99/max: ${delay.p50}/${delay.p99}/${delay.max} ms (${delay.samples} samples; a ~5,000-token answer, 50 tool calls)`);
 
       // A Python without lsp_agent: the server exits at start, and the extension says what to do.
       settings['lspAgent.server.pythonPath'] = systemPython;

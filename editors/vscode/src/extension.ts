@@ -3,6 +3,7 @@ import { AgentClient } from './client';
 import { AgentCommands } from './commands';
 import { AgentController } from './controller';
 import { DiffDocuments } from './diffs';
+import { watchLoopDelay } from './loopDelay';
 import { ReviewEditor } from './review';
 import { AgentStatusBar } from './statusBar';
 import { TranscriptView } from './transcript/view';
@@ -38,6 +39,10 @@ export function activate(context: vscode.ExtensionContext): void {
     // permission rules) apply: start over with them.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void agent?.restart()),
   );
+  const loopDelay = watchLoopDelay(controller);
+  if (loopDelay) {
+    context.subscriptions.push(loopDelay);
+  }
   void agent.start(); // activation does not wait for the server
 }
 
