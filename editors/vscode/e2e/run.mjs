@@ -575,18 +575,11 @@ async function main() {
       });
       const askRows = () => page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.textContent || ''));
       const askValue = () => page.inputValue('.quick-input-widget input').catch(() => '');
-      // A completion is taken by arrowing down to it: the QuickPick sorts the "Send" row (its
-      // label is the typed value, the best match) above the completions, so Enter would send.
+      // Enter takes the highlighted completion while a mention or command is being typed.
       const takeCompletion = async (label) => {
-        await waitFor(`the ${label} completion`, async () => (await askRows()).some((t) => t.includes(label)));
-        // by the keyboard: a click may land on the input's placeholder hover
         await waitFor(`the ${label} completion highlighted`, async () => {
           const focused = await page.textContent('.quick-input-list .monaco-list-row.focused').catch(() => '');
-          if ((focused ?? '').includes(label)) {
-            return true;
-          }
-          await page.keyboard.press('ArrowDown');
-          return false;
+          return (focused ?? '').includes(label);
         });
         await page.keyboard.press('Enter');
       };
