@@ -84,7 +84,6 @@ class TokenCounter:
         self._ids: list[int] = []
         self._sums: list[int] = []
         self._tools_key: tuple[int, ...] | None = None
-        self._tools_list: list[dict[str, Any]] | None = None
         self._tools_count = 0
         self.exact_tools = False
 
@@ -116,10 +115,7 @@ class TokenCounter:
 
     def tools(self, specs: list[dict[str, Any]]) -> int:
         """Tool definitions cost thousands of tokens; the same specs are counted once."""
-        if specs is self._tools_list and self.exact_tools == self.exact:
-            return self._tools_count  # the run's list, as every turn passes it
         key = tuple(id(s) for s in specs)  # specs are built once per tool (Tool.spec)
-        self._tools_list = specs
         if self._tools_key != key or self.exact_tools != self.exact:
             self._tools_key, self.exact_tools = key, self.exact
             self._tools_count = self.text(json.dumps(specs, separators=(",", ":"))) if specs else 0

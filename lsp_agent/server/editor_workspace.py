@@ -4,12 +4,12 @@ through versioned `workspace/applyEdit`, so the user's unsaved text is never ove
 from __future__ import annotations
 
 import asyncio
-import difflib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lsp_agent.server.review import hunks
 from lsp_agent.server.uris import NotAFileUri, path_to_uri, uri_to_path
 from lsp_agent.workspace import EDIT_CALL, DiskWorkspace, Document, StaleDocument, Written
 
@@ -219,28 +219,23 @@ def _normalize(text: str) -> tuple[str, str]:
 
 
 def line_edits(old: str, new: str, eol: str, encoding: str) -> list[dict[str, Any]]:
-    """Minimal whole-line TextEdits turning `old` into `new` (both with "\\n" endings).
+    """Minimal whole-line TextEdits turning `old` into `new` (both with "\\n" endings): one
+    per review hunk, in hunk order, so a hunk's annotation marks its own edit.
 
     Whole lines keep positions independent of the position encoding, except at the end
     of a document without a final newline.
     """
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    edits = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        text = "".join(b[j1:j2]).replace("\n", eol)
-        edits.append(
-            {
-                "range": {
-                    "start": _line_start(a, i1, encoding),
-                    "end": _line_start(a, i2, encoding),
-                },
-                "newText": text,
-            }
-        )
-    return edits
+    a = old.splitlines(keepends=True)
+    return [
+        {
+            "range": {
+                "start": _line_start(a, h.original_start, encoding),
+                "end": _line_start(a, h.original_start + h.original_lines, encoding),
+            },
+            "newText": h.proposed_text.replace("\n", eol),
+        }
+        for h in hunks(old, new)
+    ]
 
 
 def _line_start(lines: list[str], index: int, encoding: str) -> dict[str, int]:

@@ -121,7 +121,7 @@ class Reviewer:
 
 
 def hunk_annotations(found: list[ReviewHunk], title: str) -> Callable[[list[dict[str, Any]]], Any]:
-    """Marks the i-th line edit with hunk i's annotation (the same difflib ranges)."""
+    """Marks the i-th line edit with hunk i's annotation (line_edits makes one per hunk)."""
 
     def annotate(edits: list[dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -20,6 +20,20 @@ def write_turn(name: str, content: str = PROPOSED) -> list[dict[str, Any]]:
     return [tool_call_reply([("write_file", {"path": name, "content": content})]), text_reply("ok")]
 
 
+async def review_client(
+    tmp_path: Path,
+    model: FakeModelServer,
+    settings: dict[str, Any],
+    caps: dict[str, bool] | None = REVIEW_CAPS,
+) -> AgentClient:
+    """A client on a fresh workspace, as an editor with the review capability unless other
+    `caps` are given."""
+    (tmp_path / "ws").mkdir()
+    return await start(
+        tmp_path / "ws", tmp_path / "state", model, agent_caps=caps, settings=settings
+    )
+
+
 def final(client: AgentClient, session: str) -> dict[str, Any]:
     update = client.editor.calls(session)[-1].final
     assert update is not None
@@ -31,14 +45,7 @@ async def test_accepting_some_hunks_writes_only_those_and_tells_the_model(
 ) -> None:
     lsp_model.clear()
     lsp_model.script(*write_turn("a.txt"), *write_turn("a.txt", "only\n"))
-    (tmp_path / "ws").mkdir()
-    client = await start(
-        tmp_path / "ws",
-        tmp_path / "state",
-        lsp_model,
-        agent_caps=REVIEW_CAPS,
-        settings={"editor": {"review": "hunks"}},
-    )
+    client = await review_client(tmp_path, lsp_model, {"editor": {"review": "hunks"}})
     try:
         client.write("a.txt", ORIGINAL)
         uri = client.open("a.txt")
@@ -98,14 +105,7 @@ async def test_a_closed_review_or_an_unusable_answer_writes_nothing(
     lsp_model.clear()
     for _ in answers:
         lsp_model.script(*write_turn("b.txt"))
-    (tmp_path / "ws").mkdir()
-    client = await start(
-        tmp_path / "ws",
-        tmp_path / "state",
-        lsp_model,
-        agent_caps=REVIEW_CAPS,
-        settings={"editor": {"review": "hunks"}},
-    )
+    client = await review_client(tmp_path, lsp_model, {"editor": {"review": "hunks"}})
     outputs, statuses = [], []
     try:
         client.write("b.txt", ORIGINAL)  # not open: the review is of the disk file
@@ -136,14 +136,7 @@ async def test_a_user_change_during_the_review_refuses_the_edit(
 ) -> None:
     lsp_model.clear()
     lsp_model.script(*write_turn("c.txt"))
-    (tmp_path / "ws").mkdir()
-    client = await start(
-        tmp_path / "ws",
-        tmp_path / "state",
-        lsp_model,
-        agent_caps=REVIEW_CAPS,
-        settings={"editor": {"review": "file"}},
-    )
+    client = await review_client(tmp_path, lsp_model, {"editor": {"review": "file"}})
     typed = "one\nmine\nthree\nfour\nfive\n"
     try:
         client.write("c.txt", ORIGINAL)
@@ -175,13 +168,9 @@ async def test_a_plain_client_confirms_annotated_hunks(
 ) -> None:
     lsp_model.clear()
     lsp_model.script(*write_turn("d.txt"), *write_turn("d.txt", "x\n"))
-    (tmp_path / "ws").mkdir()
-    client = await start(  # VS Code's capabilities: changeAnnotationSupport, no review
-        tmp_path / "ws",
-        tmp_path / "state",
-        lsp_model,
-        settings={"editor": {"review": "hunks"}, "permissions": {"mode": "auto"}},
-    )
+    # VS Code's capabilities: changeAnnotationSupport, no review
+    plain = {"editor": {"review": "hunks"}, "permissions": {"mode": "auto"}}
+    client = await review_client(tmp_path, lsp_model, plain, caps=ALL_AGENT_CAPS)
     try:
         client.write("d.txt", ORIGINAL)
         uri = client.open("d.txt")
@@ -212,13 +201,8 @@ async def test_an_unanswered_review_is_withdrawn_and_rejects(
 ) -> None:
     lsp_model.clear()
     lsp_model.script(*write_turn("e.txt"))
-    (tmp_path / "ws").mkdir()
-    client = await start(
-        tmp_path / "ws",
-        tmp_path / "state",
-        lsp_model,
-        agent_caps=REVIEW_CAPS,
-        settings={"editor": {"review": "hunks", "reviewTimeoutS": 0.2}},
+    client = await review_client(
+        tmp_path, lsp_model, {"editor": {"review": "hunks", "reviewTimeoutS": 0.2}}
     )
     try:
         client.write("e.txt", ORIGINAL)
@@ -239,13 +223,10 @@ async def test_a_deny_rule_denies_without_a_review(
 ) -> None:
     lsp_model.clear()
     lsp_model.script(*write_turn("locked/f.txt"))
-    (tmp_path / "ws").mkdir()
-    client = await start(
-        tmp_path / "ws",
-        tmp_path / "state",
+    client = await review_client(
+        tmp_path,
         lsp_model,
-        agent_caps=REVIEW_CAPS,
-        settings={"editor": {"review": "hunks"}, "permissions": {"deny": ["edit(locked/**)"]}},
+        {"editor": {"review": "hunks"}, "permissions": {"deny": ["edit(locked/**)"]}},
     )
     try:
         client.write("locked/f.txt", ORIGINAL)

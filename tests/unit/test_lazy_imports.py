@@ -27,11 +27,15 @@ print(json.dumps({
 """
 
 
-def test_the_cli_imports_neither_the_mcp_sdk_nor_lsprotocol_until_used() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
+def run_probe(code: str) -> str:
+    """What a fresh interpreter running `code` prints (a clean sys.modules)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
-    found = json.loads(out)
+
+
+def test_the_cli_imports_neither_the_mcp_sdk_nor_lsprotocol_until_used() -> None:
+    found = json.loads(run_probe(PROBE))
     assert "definition" in found["tools"] or "references" in found["tools"]
     assert found["mcp"] == []
     assert found["pygls"] == []
@@ -44,10 +48,7 @@ def test_the_lazy_module_loads_on_first_use() -> None:
         "m = lazy_module('lsprotocol.types'); assert 'lsprotocol.types' in sys.modules;"
         "print(m.Position(line=1, character=2).line)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert out.stdout.strip() == "1"
+    assert run_probe(probe).strip() == "1"
 
 
 def test_the_language_server_answers_initialize_without_the_engine() -> None:
@@ -58,7 +59,4 @@ def test_the_language_server_answers_initialize_without_the_engine() -> None:
         "print(json.dumps(sorted(m for m in ('lsp_agent.agent.loop', 'lsp_agent.model.client',"
         " 'httpx', 'lsp_agent.agent.service') if m in sys.modules)))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert json.loads(out.stdout) == []
+    assert json.loads(run_probe(probe)) == []

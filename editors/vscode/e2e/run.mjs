@@ -333,12 +333,16 @@ async function main() {
         await page.keyboard.press('Enter');
       }
 
-      async function ask(prompt) {
+      async function openAsk() {
         await palette('Agent: Ask');
         await waitFor('the prompt input box', async () => {
           const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
           return title && title.includes('Ask the agent');
         });
+      }
+
+      async function ask(prompt) {
+        await openAsk();
         await page.keyboard.type(prompt);
         await page.keyboard.press('Enter');
       }
@@ -568,12 +572,7 @@ async function main() {
       await page.keyboard.press('Shift+ArrowDown');
       await page.keyboard.press('Shift+End');
       await waitFor('lines 1-2 selected', async () => (await statusItems()).some((t) => /Ln 2, Col 13 \(\d+ selected\)/.test(t)));
-      await palette('Agent: Ask');
-      await waitFor('the prompt input box', async () => {
-        const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
-        return title && title.includes('Ask the agent');
-      });
-      const askRows = () => page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.textContent || ''));
+      await openAsk();
       const askValue = () => page.inputValue('.quick-input-widget input').catch(() => '');
       // Enter takes the highlighted completion while a mention or command is being typed.
       const takeCompletion = async (label) => {
@@ -616,11 +615,7 @@ async function main() {
       log("@selection and @problems: the model got inline.py's lines 1-2 and bad.json's diagnostic");
 
       // /compact in the Ask box: the model summarizes, and the transcript shows the compaction.
-      await palette('Agent: Ask');
-      await waitFor('the prompt input box', async () => {
-        const title = await page.textContent('.quick-input-widget .quick-input-title').catch(() => '');
-        return title && title.includes('Ask the agent');
-      });
+      await openAsk();
       await page.keyboard.type('/comp');
       await takeCompletion('/compact');
       await waitFor('/compact completed', async () => (await askValue()) === '/compact ');
